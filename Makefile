@@ -1,0 +1,36 @@
+# Two commands for a new user: `make demo` (or `make run`) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_LOGGING_LEVEL ?= WARNING
+
+.PHONY: setup run demo test bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Ingest the real feeds in feeds.yaml into ./data (needs internet; offline, each feed fails with a reason).
+run: $(STAMP)
+	$(BIN)/newsflow ingest --feeds feeds.yaml
+
+## Ingest the bundled offline sample news web, served on loopback, and show the top stories.
+demo: $(STAMP)
+	$(BIN)/newsflow demo
+
+## Set up and run the test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) data demo-data .prefect .pytest_cache

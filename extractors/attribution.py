@@ -1,0 +1,53 @@
+"""Who wrote it first: find the original source named in a republished copy."""
+
+from __future__ import annotations
+
+import re
+
+from extractors.pagemeta import json_names
+
+_NAME = r"([A-Z][\w&.'-]*(?:[ -][A-Z][\w&.'-]*){0,4})"
+# "NEW DELHI, Nov 14 (Reuters) -" at the start of the body.
+_DATELINE = re.compile(r"^[A-Z][A-Za-z .'/-]{1,40},?\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+)?\(" + _NAME + r"\)\s*[-–—]")
+_PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
+_VIA = re.compile(r"\b(?:per|from)\s+" + _NAME + r"\s+via\s+", re.I)
+_COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:\d{4}\s*)?" + _NAME)
+_SOURCE_LINE = re.compile(r"^\s*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_source: str | None) -> str | None:
+    """The original source's name if the page credits one other than its own site, else None."""
+    own = _norm(own_source or "")
+    candidates: list[str] = []
+    head = text[:400]
+    match = _DATELINE.match(head.lstrip())
+    if match:
+        candidates.append(match.group(1))
+    for pattern in (_PROVIDED_BY, _VIA, _SOURCE_LINE):
+        found = pattern.search(text) or pattern.search(_visible_tail(html))
+        if found:
+            candidates.append(found.group(1))
+    candidates.extend(json_names(json_blobs, ("provider", "sourceOrganization")))
+    candidates.extend(json_names(json_blobs, ("publisher",)))
+    tail = text[-600:]
+    found = _COPYRIGHT.search(tail)
+    if found:
+        candidates.append(found.group(1))
+    for name in candidates:
+        name = name.strip(" .,-")
+        key = _norm(name)
+        if key and not (own and (own.startswith(key) or key.startswith(own))):
+            return name
+    return None
+
+
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def _visible_tail(html: str) -> str:
+    # "Provided by" lines often sit in page chrome that text extraction drops.
+    return _TAGS.sub(" ", html[-200_000:])

@@ -1,0 +1,76 @@
+"""Fetch article pages: bounded concurrency, a per-host limit, redirects recorded,
+content type and charset checked. Every page comes back as a Page or a Failure."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import re
+from datetime import datetime, timezone
+
+from extractors import http
+from newsflow.models import Failure, FeedEntry, Page
+from newsflow.settings import Settings
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def decode_html(body: bytes, declared: str | None) -> str:
+    """Valid UTF-8 wins over a wrong declaration; then the header, then <meta>, then cp1252."""
+    if body.startswith(codecs.BOM_UTF8):
+        return body[3:].decode("utf-8", errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = [declared]
+    meta = _META_CHARSET.search(body[:4096])
+    if meta:
+        candidates.append(meta.group(1).decode("ascii", "ignore"))
+    for charset in candidates:
+        if not charset:
+            continue
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            continue
+        if charset.lower().replace("-", "") in ("utf8",):
+            continue
+        return body.decode(charset, errors="replace")
+    return body.decode("cp1252", errors="replace")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+async def fetch_page(client, entry: FeedEntry, settings: Settings,
+                     limiter: http.HostLimiter) -> Page | Failure:
+    try:
+        response = await http.get(client, entry.url, settings, max_bytes=settings.max_page_bytes,
+                                  headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
+                                  limiter=limiter)
+    except http.FetchError as exc:
+        return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key, exc.retryable)
+    if response.status != 200:
+        error = http.status_error(response, "page")
+        return Failure(entry.url, "fetch", str(error), _now(), entry.entry_key, error.retryable)
+    if response.content_type and response.content_type not in HTML_TYPES:
+        return Failure(entry.url, "fetch",
+                       f"skipped {response.final_url}: content type {response.content_type!r} is not HTML",
+                       _now(), entry.entry_key)
+    if not response.body.strip():
+        return Failure(entry.url, "fetch", f"{response.final_url} answered 200 with an empty body",
+                       _now(), entry.entry_key)
+    html = decode_html(response.body, response.declared_charset)
+    return Page(entry_key=entry.entry_key, requested_url=entry.url, final_url=response.final_url,
+                redirects=tuple(response.redirects), status=response.status,
+                content_type=response.content_type or "text/html", html=html, fetched_at=_now())
+
+
+async def fetch_pages(entries: list[FeedEntry], settings: Settings) -> list[Page | Failure]:
+    """Fetch all entries concurrently, at most `per_host_connections` per host."""
+    limiter = http.HostLimiter(settings.per_host_connections)
+    async with http.make_client(settings) as client:
+        return list(await asyncio.gather(*(fetch_page(client, e, settings, limiter) for e in entries)))

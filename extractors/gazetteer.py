@@ -1,0 +1,229 @@
+"""Load the tagger's data files and find their names in text with Aho-Corasick automata."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import ahocorasick
+import yaml
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Name:
+    """One thing a surface form can refer to."""
+
+    kind: str            # weapon_system, country, regime, organization
+    canonical: str
+    category: str | None = None   # weapon category, organisation type
+    country: str | None = None    # origin of a weapon, home of an organisation, issuer of a regime
+    ambiguous: bool = False
+
+
+@dataclass(frozen=True)
+class Mention:
+    name: Name
+    surface: str
+    start: int
+    end: int
+
+
+class Matcher:
+    """Whole-word matches of many names at once. Case-insensitive names are folded to lower
+    case; ambiguous ones (Patriot, Jordan) must match exactly as written."""
+
+    def __init__(self) -> None:
+        self._folded = ahocorasick.Automaton()
+        self._exact = ahocorasick.Automaton()
+        self._size = 0
+
+    def add(self, surface: str, name: Name, *, exact: bool = False) -> None:
+        surface = surface.strip()
+        if len(surface) < 2:
+            return
+        automaton, key = (self._exact, surface) if exact else (self._folded, surface.lower())
+        if key not in automaton:
+            automaton.add_word(key, (key, name))
+            self._size += 1
+
+    def finalize(self) -> Matcher:
+        for automaton in (self._folded, self._exact):
+            if len(automaton):
+                automaton.make_automaton()
+        return self
+
+    def find(self, text: str) -> list[Mention]:
+        found: list[Mention] = []
+        for automaton, haystack in ((self._folded, text.lower()), (self._exact, text)):
+            if not len(automaton):
+                continue
+            for end, (key, name) in automaton.iter(haystack):
+                start = end - len(key) + 1
+                if _is_word_boundary(text, start, end + 1):
+                    found.append(Mention(name, text[start:end + 1], start, end + 1))
+        return _longest_non_overlapping(found)
+
+
+def _is_word_boundary(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    if before.isalnum() or before in "-_":
+        return False
+    if after.isalnum() or after == "_":
+        return False
+    # "S-400s" and "F-16s" are plurals of a designation, but "S-400-class" is fine too.
+    return True
+
+
+def _longest_non_overlapping(mentions: list[Mention]) -> list[Mention]:
+    mentions.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    kept: list[Mention] = []
+    last_end = -1
+    for mention in mentions:
+        if mention.start >= last_end:
+            kept.append(mention)
+            last_end = mention.end
+    return kept
+
+
+def _plural_forms(surface: str) -> list[str]:
+    # Designations take plural "s" ("F-16s", "Rafales"); words ending in s do not change.
+    if surface.endswith(("s", "S")) or not surface[-1].isalnum():
+        return [surface]
+    return [surface, surface + "s"]
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    weapons: Matcher
+    countries: Matcher
+    regimes: Matcher
+    organizations: Matcher
+    country_names: dict[str, str]          # ISO code -> display name
+    regime_issuers: dict[str, str]         # regime canonical -> sanctioning party display name
+
+
+def _country_display(codes_to_names: dict[str, str], display: dict[str, str], code: str) -> str:
+    return display.get(code) or codes_to_names.get(code) or code.upper()
+
+
+@lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    countries, names = _load_countries()
+    regimes, issuers = _load_regimes(names)
+    return Gazetteer(
+        weapons=_load_weapons(names).finalize(),
+        countries=countries.finalize(),
+        regimes=regimes.finalize(),
+        organizations=_load_organizations(names).finalize(),
+        country_names=names,
+        regime_issuers=issuers,
+    )
+
+
+def _load_countries() -> tuple[Matcher, dict[str, str]]:
+    from rigour.territories import get_territories
+    from rigour.territories.lookup import _load_territory_names
+
+    config = yaml.safe_load((DATA / "countries.yaml").read_text(encoding="utf-8"))
+    display = config.get("display", {})
+    ambiguous = set(config.get("ambiguous", []))
+    ignore = set(config.get("ignore", []))
+    names: dict[str, str] = {}
+    for territory in get_territories():
+        if territory.is_country and not territory.is_historical:
+            names[territory.code] = display.get(territory.code, territory.name)
+    for code, name in display.items():
+        names.setdefault(code, name)
+    matcher = Matcher()
+    latin = re.compile(r"^[A-Za-zÀ-ÿ .'’-]+$")
+
+    def add(surface: str, code: str) -> None:
+        if surface in ignore or not latin.match(surface):
+            return
+        country = Name("country", names[code], country=code, ambiguous=surface in ambiguous)
+        # Country names are proper nouns: match them as written so "turkey" the bird stays out.
+        matcher.add(surface, country, exact=True)
+
+    for code, aliases in (config.get("aliases") or {}).items():
+        for alias in aliases:
+            add(str(alias), code)
+    for territory, strong, _weak, places in _load_territory_names():
+        code = territory.code if territory.is_country else (territory.parent.code if territory.parent else None)
+        if code not in names or territory.is_historical:
+            continue
+        for surface in list(strong) + ([territory.name] if territory.is_country else []) + list(places):
+            if surface and (surface[0].isupper()):
+                add(surface, code)
+        add(names[code], code)
+    return matcher, names
+
+
+def _country_code(value: str | None, names: dict[str, str]) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.lower() in names:
+        return value.lower()
+    for code, name in names.items():
+        if name.lower() == value.lower():
+            return code
+    return None
+
+
+def _load_weapons(names: dict[str, str]) -> Matcher:
+    matcher = Matcher()
+    path = DATA / "weapons.csv"
+    if not path.exists():
+        return matcher
+    with path.open(encoding="utf-8") as handle:
+        rows = csv.DictReader(line for line in handle if not line.startswith("#"))
+        for row in rows:
+            canonical = (row.get("name") or "").strip()
+            if not canonical:
+                continue
+            ambiguous = (row.get("kind_hint") or "").strip().lower() == "ambiguous"
+            name = Name("weapon_system", canonical, category=(row.get("category") or "").strip() or None,
+                        country=_country_code(row.get("origin"), names), ambiguous=ambiguous)
+            surfaces = [canonical] + [a for a in (row.get("aliases") or "").split("|") if a.strip()]
+            for surface in surfaces:
+                for form in _plural_forms(surface.strip()):
+                    # A designation with a digit (F-16, S-400) is safe in any case; a word
+                    # (Patriot, Rafale) must be capitalised as written.
+                    matcher.add(form, name, exact=ambiguous or not any(c.isdigit() for c in form))
+    return matcher
+
+
+def _load_regimes(names: dict[str, str]) -> tuple[Matcher, dict[str, str]]:
+    matcher = Matcher()
+    issuers: dict[str, str] = {}
+    path = DATA / "regimes.yaml"
+    if not path.exists():
+        return matcher, issuers
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        canonical = item["name"]
+        issuer = item.get("sanctioning")
+        if issuer:
+            issuers[canonical] = issuer
+        name = Name("regime", canonical, country=issuer)
+        for surface in [canonical] + list(item.get("aliases") or []):
+            matcher.add(str(surface), name, exact=str(surface).isupper() and len(str(surface)) <= 3)
+    return matcher, issuers
+
+
+def _load_organizations(names: dict[str, str]) -> Matcher:
+    matcher = Matcher()
+    path = DATA / "organizations.yaml"
+    if not path.exists():
+        return matcher
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+        name = Name("organization", item["name"], category=item.get("type"),
+                    country=_country_code(item.get("country"), names))
+        for surface in [item["name"]] + list(item.get("aliases") or []):
+            matcher.add(str(surface), name, exact=True)
+    return matcher

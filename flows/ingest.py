@@ -1,0 +1,208 @@
+"""The `ingest` flow: one run is one pass over the feeds, through every stage into the lake.
+
+poll → new entries (committed with the feed state) → batches of fetch, extract, tag, dedup,
+load (one transaction each). A killed run loses at most the batch in flight; the next run picks
+up every entry that has no outcome yet."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from extractors import feeds as feed_poller
+from extractors import http
+from extractors.article import ArticleExtractor
+from extractors.dedup import StoryIndex, article_id_for, signature, signature_bytes, signature_from_bytes, text_hash
+from extractors.fetch import fetch_pages
+from extractors.tagging import Tagger
+from newsflow.feedlist import load_feed_list
+from newsflow.models import Article, Failure, FeedEntry, FeedPoll, FeedSource, FeedState
+from newsflow.settings import Settings
+from warehouse.store import Warehouse
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass
+class RunSummary:
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    new_entries: int = 0
+    pages_fetched: int = 0
+    articles_stored: int = 0
+    failures: int = 0
+    stories: int = 0
+    articles_tagged: int = 0
+    per_feed: dict[str, Counter] = field(default_factory=dict)
+
+    def feed(self, url: str) -> Counter:
+        return self.per_feed.setdefault(url, Counter())
+
+    def totals(self) -> dict[str, int]:
+        return {k: v for k, v in self.__dict__.items() if k != "per_feed"}
+
+
+async def _poll_all(sources: list[FeedSource], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
+    limiter = http.HostLimiter(settings.per_host_connections)
+    gate = asyncio.Semaphore(settings.feed_concurrency)
+
+    async with http.make_client(settings) as client:
+        async def one(source: FeedSource) -> FeedPoll:
+            async with gate:
+                state = states.get(source.url) or FeedState(feed_url=source.url)
+                return await feed_poller.poll_feed(client, source, state, settings, limiter)
+
+        return list(await asyncio.gather(*(one(s) for s in sources)))
+
+
+@task(name="poll-feeds", cache_policy=NO_CACHE)
+def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settings, run_id: str,
+               summary: RunSummary) -> None:
+    polls = asyncio.run(_poll_all(sources, warehouse.feed_states(), settings))
+    names = {s.url: s.name for s in sources}
+    entries, failures = [], []
+    for poll in polls:
+        url = poll.state.feed_url
+        summary.feeds_polled += 1
+        summary.feed(url)["entries_in_feed"] += len(poll.entries)
+        if poll.error:
+            summary.feeds_failed += 1
+            summary.feed(url)["failures"] += 1
+            failures.append(Failure(url, "poll", poll.error, _utcnow(), retryable=True))
+        elif poll.not_modified:
+            summary.feeds_not_modified += 1
+        entries.extend(poll.entries)
+    new = warehouse.commit_poll([(p.state, names.get(p.state.feed_url)) for p in polls], entries, failures, run_id)
+    summary.new_entries += new
+    summary.failures += len(failures)
+    get_run_logger().info("polled %d feeds: %d new entries, %d feeds failed", len(polls), new, len(failures))
+
+
+def _article_row(article: Article, link, content_hash: str, sig, article_id: str) -> dict:
+    return dict(
+        article_id=article_id, url=article.url, canonical_url=article.canonical_url,
+        final_url=article.final_url, redirects=list(article.redirects),
+        source=article.source, domain=article.domain, title=article.title, author=article.author,
+        published_at=article.published_at, fetched_at=article.fetched_at, language=article.language,
+        text=article.text, word_count=article.word_count, content_hash=content_hash,
+        syndicated_from=article.syndicated_from, feed_url=article.feed_url, story_id=link.story_id,
+        story_reason=link.reason, story_similarity=link.similarity,
+        story_matched_article_id=link.matched_article_id, signature=signature_bytes(sig),
+    )
+
+
+@task(name="process-batch", cache_policy=NO_CACHE)
+def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: ArticleExtractor,
+                  tagger: Tagger, index: StoryIndex, settings: Settings, run_id: str,
+                  summary: RunSummary) -> None:
+    """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
+    by_key = {e.entry_key: e for e in batch}
+    fetched = asyncio.run(fetch_pages(batch, settings))
+    pages = [p for p in fetched if not isinstance(p, Failure)]
+    failures = [f for f in fetched if isinstance(f, Failure)]
+    summary.pages_fetched += len(pages)
+    extracted = extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
+    rows, tags, entities, outcomes = [], [], [], []
+    now = _utcnow()
+    for result in extracted:
+        if isinstance(result, Failure):
+            failures.append(result)
+            continue
+        entry = by_key[result.entry_key]
+        result.feed_url = entry.feed_url
+        content_hash = text_hash(result.text)
+        sig = signature(result.text)
+        article_id = article_id_for(result.canonical_url)
+        link = index.assign(result.canonical_url, content_hash, sig, result.published_at, article_id)
+        if link.reason == "canonical_url":
+            # The same page reached through another URL: one article, recorded as stored.
+            outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored",
+                                 detail=f"same page as article {link.matched_article_id}", decided_at=now))
+            continue
+        index.add(article_id, link.story_id, result.canonical_url, content_hash, sig, result.published_at)
+        rows.append(_article_row(result, link, content_hash, sig, article_id))
+        tagged = tagger.tag(result.title or "", result.text, result.published_at)
+        tags.extend((article_id, t, tagger.version) for t in tagged.tags)
+        entities.extend((article_id, e, tagger.version) for e in tagged.entities)
+        outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored", detail=article_id, decided_at=now))
+        summary.feed(entry.feed_url)["articles_stored"] += 1
+        summary.articles_tagged += bool(tagged.tags)
+    for failure in failures:
+        entry = by_key.get(failure.entry_key or "")
+        outcome = "retry" if failure.retryable else ("skipped" if failure.error.startswith("skipped") else "failed")
+        outcomes.append(dict(url=failure.url, entry_key=failure.entry_key, outcome=outcome,
+                             detail=failure.error, decided_at=now))
+        if entry is not None:
+            summary.feed(entry.feed_url)["failures"] += 1
+    warehouse.commit_batch(rows, tags, entities, outcomes, failures, run_id)
+    summary.articles_stored += len(rows)
+    summary.failures += len(failures)
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@flow(name="ingest", log_prints=False)
+def ingest(feeds_file: str = "feeds.yaml", data_dir: str | None = None,
+           allow_private_networks: bool | None = None) -> dict:
+    """Poll the feeds in `feeds_file`, fetch new articles, and load tagged, deduplicated stories."""
+    overrides = {}
+    if data_dir is not None:
+        overrides["data_dir"] = Path(data_dir)
+    if allow_private_networks is not None:
+        overrides["allow_private_networks"] = allow_private_networks
+    settings = Settings(**overrides)
+    run_id = uuid.uuid4().hex[:12]
+    started = _utcnow()
+    summary = RunSummary()
+    sources = load_feed_list(feeds_file)
+    warehouse = Warehouse(settings.lake_dir)
+    try:
+        poll_feeds(sources, warehouse, settings, run_id, summary)
+        pending = warehouse.pending_entries(settings.max_fetch_attempts)
+        if pending:
+            index = StoryIndex(settings.near_duplicate_threshold, settings.near_duplicate_max_days)
+            for article_id, story_id, url, content_hash, sig, published in warehouse.story_index_rows():
+                index.add(article_id, story_id, url, content_hash, signature_from_bytes(sig), published)
+            tagger = Tagger.default()
+            with ArticleExtractor(settings.extract_workers) as extractor:
+                for batch in _chunks(pending, settings.batch_size):
+                    process_batch(batch, warehouse, extractor, tagger, index, settings, run_id, summary)
+        counts = warehouse.counts()
+        summary.stories = counts["stories"]
+        totals = summary.totals()
+        totals["articles_total"] = counts["articles"]
+        totals["articles_tagged_total"] = counts["articles_tagged"]
+        warehouse.record_run(run_id, started, totals)
+    finally:
+        warehouse.close()
+    _publish_artifact(summary, sources)
+    return totals
+
+
+def _publish_artifact(summary: RunSummary, sources: list[FeedSource]) -> None:
+    rows = []
+    for source in sources:
+        counts = summary.per_feed.get(source.url, Counter())
+        rows.append({"feed": source.name or source.url, "url": source.url,
+                     "entries_in_feed": counts["entries_in_feed"], "articles_stored": counts["articles_stored"],
+                     "failures": counts["failures"]})
+    totals = summary.totals()
+    rows.append({"feed": "TOTAL", "url": "", "entries_in_feed": totals["new_entries"],
+                 "articles_stored": totals["articles_stored"], "failures": totals["failures"]})
+    create_table_artifact(key="ingest-summary", table=rows,
+                          description=(f"{totals['feeds_polled']} feeds polled, {totals['new_entries']} new entries, "
+                                       f"{totals['articles_stored']} articles stored, {totals['failures']} failures"))

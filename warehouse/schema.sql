@@ -1,0 +1,37 @@
+-- Base tables of the DuckLake warehouse. DuckLake has no primary keys: the pipeline keeps
+-- every write idempotent with anti-joins (see warehouse/store.py).
+CREATE TABLE IF NOT EXISTS feed_state (
+    feed_url VARCHAR, name VARCHAR, title VARCHAR, etag VARCHAR, last_modified VARCHAR,
+    body_hash VARCHAR, last_polled_at TIMESTAMP, last_status VARCHAR, error_count INTEGER,
+    last_error VARCHAR, next_poll_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS entries (
+    entry_key VARCHAR, feed_url VARCHAR, url VARCHAR, guid VARCHAR, title VARCHAR,
+    published_at TIMESTAMP, first_seen_at TIMESTAMP
+);
+-- One row per attempt to turn an entry's URL into an article: stored, skipped, failed or retry.
+CREATE TABLE IF NOT EXISTS fetch_outcomes (
+    url VARCHAR, entry_key VARCHAR, outcome VARCHAR, detail VARCHAR, decided_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS article_rows (
+    article_id VARCHAR, url VARCHAR, canonical_url VARCHAR, final_url VARCHAR,
+    redirects VARCHAR[], source VARCHAR, domain VARCHAR, title VARCHAR, author VARCHAR,
+    published_at TIMESTAMP, fetched_at TIMESTAMP, language VARCHAR, text VARCHAR,
+    word_count INTEGER, content_hash VARCHAR, syndicated_from VARCHAR, feed_url VARCHAR,
+    story_id VARCHAR, story_reason VARCHAR, story_similarity DOUBLE, story_matched_article_id VARCHAR,
+    signature BLOB
+);
+CREATE TABLE IF NOT EXISTS tag_rows (
+    article_id VARCHAR, tag VARCHAR, score DOUBLE, evidence VARCHAR, tagger_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS entity_rows (
+    article_id VARCHAR, kind VARCHAR, name VARCHAR, role VARCHAR, value_usd DOUBLE,
+    mention VARCHAR, tagger_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS failure_rows (
+    url VARCHAR, stage VARCHAR, error VARCHAR, failed_at TIMESTAMP, entry_key VARCHAR,
+    retryable BOOLEAN, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS run_rows (
+    run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, summary VARCHAR
+);

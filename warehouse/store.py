@@ -1,0 +1,202 @@
+"""Reads and idempotent writes of the pipeline's state and results.
+
+Every write is one transaction that can be re-run: rows are inserted only where their key is
+absent, so repeating an ingest, or resuming a killed one, never adds duplicates."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from newsflow.models import Entity, Failure, FeedEntry, FeedState, Tag
+from warehouse import lake
+
+FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
+                      "last_status", "error_count", "last_error", "next_poll_at")
+
+
+def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
+    columns = list(columns)
+    return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows]) if rows else pa.table(
+        {c: pa.array([], pa.null()) for c in columns})
+
+
+class Warehouse:
+    """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
+    concurrency limit); readers may come and go freely."""
+
+    def __init__(self, lake_dir: Path):
+        self.con = lake.connect(lake_dir)
+        lake.initialise(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- transactions --------------------------------------------------------------------------
+
+    def _transaction(self, body: Callable[[duckdb.DuckDBPyConnection], None], attempts: int = 8) -> None:
+        for attempt in range(attempts):
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                body(self.con)
+                self.con.execute("COMMIT")
+                return
+            except duckdb.Error as exc:
+                try:
+                    self.con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                if attempt == attempts - 1 or not lake.is_transient(exc):
+                    raise
+                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+
+    @staticmethod
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: Iterable[str],
+                unless_exists: str | None = None) -> None:
+        if not rows:
+            return
+        columns = list(columns)
+        con.register("incoming", _table(rows, columns))
+        try:
+            select = ", ".join(f"incoming.{c}" for c in columns)
+            where = ""
+            if unless_exists:
+                where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {unless_exists})"
+            con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM incoming{where}")
+        finally:
+            con.unregister("incoming")
+
+    # -- feeds and entries ---------------------------------------------------------------------
+
+    def feed_states(self) -> dict[str, FeedState]:
+        rows = self.con.execute(f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
+        states = {}
+        for row in rows:
+            values = dict(zip(FEED_STATE_COLUMNS, row))
+            values.pop("name")
+            states[values["feed_url"]] = FeedState(**values)
+        return states
+
+    def commit_poll(self, states: list[tuple[FeedState, str | None]], entries: list[FeedEntry],
+                    failures: list[Failure], run_id: str) -> int:
+        """Store polled feed states, new entries and feed failures at once. Returns the number of
+        entries that were new."""
+        now = datetime.utcnow()
+        entry_rows = [dict(asdict(e), first_seen_at=now) for e in entries]
+        state_rows = [dict(asdict(state), name=name) for state, name in states]
+        before = self.con.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+        def body(con: duckdb.DuckDBPyConnection) -> None:
+            if state_rows:
+                con.register("polled", _table(state_rows, ["feed_url"]))
+                con.execute("DELETE FROM feed_state WHERE feed_url IN (SELECT feed_url FROM polled)")
+                con.unregister("polled")
+            self._insert(con, "feed_state", state_rows, FEED_STATE_COLUMNS)
+            self._insert(con, "entries", entry_rows,
+                         ("entry_key", "feed_url", "url", "guid", "title", "published_at", "first_seen_at"),
+                         unless_exists="t.entry_key = incoming.entry_key")
+            self._insert_failures(con, failures, run_id)
+
+        self._transaction(body)
+        return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+
+    def pending_entries(self, max_attempts: int, limit: int | None = None) -> list[FeedEntry]:
+        """Entry URLs with no final outcome yet: new ones, and retryable failures with attempts
+        left. One entry per URL, so an item in two feeds, or whose GUID changed, is fetched once."""
+        sql = """
+            WITH outcome AS (
+                SELECT url, bool_or(outcome IN ('stored', 'skipped', 'failed')) AS final,
+                       count(*) FILTER (WHERE outcome = 'retry') AS retries
+                FROM fetch_outcomes GROUP BY url
+            ), candidates AS (
+                SELECT e.*, row_number() OVER (PARTITION BY e.url ORDER BY e.first_seen_at, e.entry_key) AS n
+                FROM entries e LEFT JOIN outcome o USING (url)
+                WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < ?
+                  AND e.url NOT IN (SELECT url FROM article_rows)
+            )
+            SELECT entry_key, feed_url, url, guid, title, published_at FROM candidates WHERE n = 1
+            ORDER BY published_at DESC NULLS LAST, entry_key
+        """
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [FeedEntry(*row) for row in self.con.execute(sql, [max_attempts]).fetchall()]
+
+    # -- articles ------------------------------------------------------------------------------
+
+    def story_index_rows(self) -> list[tuple]:
+        return self.con.execute("""
+            SELECT article_id, story_id, canonical_url, content_hash, signature, published_at
+            FROM article_rows ORDER BY fetched_at, article_id
+        """).fetchall()
+
+    def commit_batch(self, articles: list[dict], tags: list[tuple[str, Tag, str]],
+                     entities: list[tuple[str, Entity, str]], outcomes: list[dict],
+                     failures: list[Failure], run_id: str) -> None:
+        """One transaction per batch: articles with their tags and entities, and the outcome of
+        every entry in the batch, so a killed run redoes at most this batch."""
+        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
+                    for a, t, v in tags]
+        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
+                            mention=e.mention, tagger_version=v) for a, e, v in entities]
+        new_ids = {a["article_id"] for a in articles}
+        existing = set()
+        if new_ids:
+            existing = {r[0] for r in self.con.execute(
+                "SELECT article_id FROM article_rows WHERE article_id IN (SELECT unnest(?))", [list(new_ids)]).fetchall()}
+        articles = [a for a in articles if a["article_id"] not in existing]
+        fresh = {a["article_id"] for a in articles}
+        tag_rows = [t for t in tag_rows if t["article_id"] in fresh]
+        entity_rows = [e for e in entity_rows if e["article_id"] in fresh]
+
+        def body(con: duckdb.DuckDBPyConnection) -> None:
+            if articles:
+                self._insert(con, "article_rows", articles, articles[0].keys(),
+                             unless_exists="t.article_id = incoming.article_id")
+            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
+            self._insert(con, "entity_rows", entity_rows,
+                         ("article_id", "kind", "name", "role", "value_usd", "mention", "tagger_version"))
+            self._insert(con, "fetch_outcomes", outcomes, ("url", "entry_key", "outcome", "detail", "decided_at"))
+            self._insert_failures(con, failures, run_id)
+
+        self._transaction(body)
+
+    def replace_tags(self, tags: list[tuple[str, Tag, str]], entities: list[tuple[str, Entity, str]],
+                     article_ids: list[str]) -> None:
+        """Swap the tags and entities of these articles for a new tagger's output."""
+        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
+                    for a, t, v in tags]
+        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
+                            mention=e.mention, tagger_version=v) for a, e, v in entities]
+
+        def body(con: duckdb.DuckDBPyConnection) -> None:
+            con.execute("DELETE FROM tag_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
+            con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
+            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
+            self._insert(con, "entity_rows", entity_rows,
+                         ("article_id", "kind", "name", "role", "value_usd", "mention", "tagger_version"))
+
+        self._transaction(body)
+
+    def _insert_failures(self, con: duckdb.DuckDBPyConnection, failures: list[Failure], run_id: str) -> None:
+        rows = [dict(url=f.url, stage=f.stage, error=f.error, failed_at=f.at, entry_key=f.entry_key,
+                     retryable=f.retryable, run_id=run_id) for f in failures]
+        self._insert(con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id"))
+
+    def record_run(self, run_id: str, started_at: datetime, summary: dict) -> None:
+        row = dict(run_id=run_id, started_at=started_at, finished_at=datetime.utcnow(),
+                   summary=json.dumps(summary, default=str))
+        self._transaction(lambda con: self._insert(con, "run_rows", [row], row.keys()))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "articles": self.con.execute("SELECT count(*) FROM article_rows").fetchone()[0],
+            "stories": self.con.execute("SELECT count(DISTINCT story_id) FROM article_rows").fetchone()[0],
+            "articles_tagged": self.con.execute("SELECT count(DISTINCT article_id) FROM tag_rows").fetchone()[0],
+        }

@@ -1,0 +1,49 @@
+-- The public SQL contract (see README). Add columns freely; never rename or remove these.
+CREATE OR REPLACE VIEW story_originals AS
+WITH credited AS (
+    -- The source that copies credit most often is the story's original source.
+    SELECT story_id, mode(syndicated_from) AS credited_source
+    FROM article_rows WHERE syndicated_from IS NOT NULL GROUP BY story_id
+), ranked AS (
+    SELECT a.story_id, a.article_id, a.canonical_url, a.source, a.title, a.published_at,
+           row_number() OVER (
+               PARTITION BY a.story_id
+               ORDER BY (c.credited_source IS NOT NULL AND lower(a.source) = lower(c.credited_source)) DESC,
+                        (a.syndicated_from IS NULL) DESC,
+                        a.published_at ASC NULLS LAST, a.fetched_at ASC, a.article_id ASC
+           ) AS rank,
+           c.credited_source
+    FROM article_rows a LEFT JOIN credited c USING (story_id)
+)
+SELECT story_id, article_id AS original_article_id, canonical_url AS original_url,
+       coalesce(credited_source, source) AS original_source, title
+FROM ranked WHERE rank = 1;
+
+CREATE OR REPLACE VIEW articles AS
+SELECT a.article_id, a.canonical_url AS url, a.source, a.domain, a.title, a.author,
+       a.published_at, a.fetched_at, a.language, a.text, a.word_count, a.story_id,
+       (a.article_id = o.original_article_id) AS is_original, a.syndicated_from,
+       a.url AS feed_link, a.final_url, a.redirects, a.feed_url, a.content_hash,
+       a.story_reason, a.story_similarity, a.story_matched_article_id
+FROM article_rows a LEFT JOIN story_originals o USING (story_id);
+
+CREATE OR REPLACE VIEW stories AS
+SELECT o.story_id, o.title, o.original_article_id, o.original_url, o.original_source,
+       min(a.published_at) AS first_published_at, count(*) AS n_articles,
+       list(DISTINCT a.source ORDER BY a.source) AS sources
+FROM story_originals o JOIN article_rows a USING (story_id)
+GROUP BY ALL;
+
+CREATE OR REPLACE VIEW article_tags AS
+SELECT article_id, tag, score, evidence, tagger_version FROM tag_rows;
+
+CREATE OR REPLACE VIEW entities AS
+SELECT article_id, kind, name, role, value_usd, mention, tagger_version FROM entity_rows;
+
+CREATE OR REPLACE VIEW feeds AS
+SELECT feed_url, coalesce(name, title) AS title, last_polled_at, last_status, error_count,
+       last_error, next_poll_at, etag, last_modified
+FROM feed_state;
+
+CREATE OR REPLACE VIEW failures AS
+SELECT url, stage, error, failed_at AS "at", retryable, run_id FROM failure_rows;
