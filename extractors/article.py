@@ -49,7 +49,9 @@ def extract_article(page: Page, feed_published: datetime | None = None) -> Artic
     # canonical at the wire's page is a claim, not an identity.
     if declared and declared.startswith(("http://", "https://")) and same_site(declared, page.final_url):
         canonical = canonicalize_url(declared)
-    source = getattr(document, "sitename", None) or meta.get("og:site_name") or domain_of(canonical)
+    # og:site_name is the site's own claim; trafilatura may take the JSON-LD publisher, which on a
+    # portal's copy names the wire it republished.
+    source = meta.get("og:site_name") or getattr(document, "sitename", None) or domain_of(canonical)
     language = getattr(document, "language", None) or html_language(page.html)
     published = published_at(meta, blobs) or _date_only(getattr(document, "date", None)) or feed_published
     return Article(

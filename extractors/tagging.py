@@ -181,12 +181,14 @@ class Tagger:
         for s in sentences:
             text = s.text
             give, take = _GIVE.search(text), _TAKE.search(text)
+            explicit = 0
             for m in s.countries + [o for o in s.organizations if o.name.country]:
                 name = m.name.canonical if m.name.kind == "country" else self.gaz.country_names.get(m.name.country or "")
                 if not name:
                     continue
                 before = text[max(0, m.start - 25):m.start].lower()
-                if re.search(r"\b(to|for|by|with)\s+(the\s+)?$", before) and not re.search(r"\bby\s+(the\s+)?$", before):
+                explicit += 1
+                if re.search(r"\b(to|for|with)\s+(the\s+)?$", before):
                     vote(name, "recipient", 2)
                 elif re.search(r"\bfrom\s+(the\s+)?$", before) or "made" in before:
                     vote(name, "supplier", 2)
@@ -194,10 +196,14 @@ class Tagger:
                     vote(name, "supplier", 2)
                 elif take and m.end <= take.start():
                     vote(name, "recipient", 2)
-            for w in s.weapons:
-                origin = self.gaz.country_names.get(w.name.country or "")
-                if origin:
-                    vote(origin, "supplier", 1)
+                else:
+                    explicit -= 1
+            if not explicit:
+                # No grammatical cue: the system's country of origin is the likely supplier.
+                for w in s.weapons:
+                    origin = self.gaz.country_names.get(w.name.country or "")
+                    if origin:
+                        vote(origin, "supplier", 1)
         roles: dict[str, str] = {}
         for name, counts in votes.items():
             roles[name] = max(counts, key=lambda r: (counts[r], r == "supplier"))

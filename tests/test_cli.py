@@ -1,0 +1,53 @@
+"""The command-line contract: summaries, exit codes, JSON output, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import newsflow_bin
+from newsweb import serve_site
+
+
+def _run(env, *args, timeout=300):
+    return subprocess.run([newsflow_bin(), *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_ingest_prints_a_summary_and_sql_prints_json(httpserver, subprocess_env, data_dir, write_feeds):
+    feeds = write_feeds(serve_site(httpserver, ["s400", "howitzers"]))
+    result = _run(subprocess_env, "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
+                  "--allow-private-networks")
+    assert result.returncode == 0, result.stderr
+    assert "articles stored    2" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+    query = _run(subprocess_env, "sql", "--data-dir", str(data_dir), "--format", "json",
+                 "SELECT title, source FROM articles ORDER BY title")
+    assert query.returncode == 0
+    assert json.loads(query.stdout) == [
+        {"title": "Poland signs for more K9 howitzers", "source": "Northline Wire"},
+        {"title": "Russia starts S-400 deliveries to India", "source": "Northline Wire"},
+    ]
+    csv_out = _run(subprocess_env, "sql", "--data-dir", str(data_dir), "--format", "csv", "SELECT 1 AS one")
+    assert csv_out.stdout.splitlines() == ["one", "1"]
+
+
+def test_an_unreachable_feed_fails_with_a_one_line_reason_and_the_run_completes(subprocess_env, tmp_path, data_dir):
+    feeds = tmp_path / "feeds.yaml"
+    # Port 9 (discard) on loopback refuses connections: a feed that cannot be reached.
+    feeds.write_text("feeds:\n  - url: http://127.0.0.1:9/feed.xml\n    name: Dead feed\n", encoding="utf-8")
+    result = _run(subprocess_env, "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
+                  "--allow-private-networks")
+    assert result.returncode == 0, result.stderr
+    assert "feeds failed       1" in result.stdout
+    assert "[poll] could not reach http://127.0.0.1:9/feed.xml" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_feed_list_and_missing_warehouse_give_clear_errors(subprocess_env, tmp_path):
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("feeds: nope\n", encoding="utf-8")
+    result = _run(subprocess_env, "ingest", "--feeds", str(bad))
+    assert result.returncode == 2 and "must contain `feeds:`" in result.stderr
+    missing = _run(subprocess_env, "sql", "--data-dir", str(tmp_path / "none"), "SELECT 1")
+    assert missing.returncode == 2 and "run `newsflow ingest` first" in missing.stderr

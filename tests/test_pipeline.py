@@ -1,0 +1,93 @@
+"""End to end: feeds on a loopback server, through the real flow, into a real lake."""
+
+from __future__ import annotations
+
+from newsweb import serve_site
+
+import newsflow
+from flows.ingest import ingest
+
+
+def _query(data_dir, sql, *params):
+    con = newsflow.connect(data_dir)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_ingest_stores_tags_and_dedups_a_syndicated_copy(httpserver, prefect_api_url, data_dir, write_feeds):
+    feed = serve_site(httpserver, ["s400", "s400_copy", "howitzers", "patriots", "club_sanction"],
+                      extra_items=[("Gone", httpserver.url_for("/news/missing.html"))])
+    httpserver.expect_request("/news/missing.html").respond_with_data("not here", status=404)
+
+    totals = ingest(feeds_file=str(write_feeds(feed)), data_dir=str(data_dir), allow_private_networks=True)
+
+    assert totals["feeds_polled"] == 1
+    assert totals["new_entries"] == 6
+    assert totals["articles_stored"] == 5
+    assert totals["failures"] == 1
+    rows = dict(_query(data_dir, "SELECT title, story_id FROM articles"))
+    assert rows["Russia starts S-400 deliveries to India"] == rows["India receives first Russian missile shield units"]
+    assert len(set(rows.values())) == 4
+    story = _query(data_dir, """SELECT original_source, n_articles, original_url FROM stories
+                                WHERE title = 'Russia starts S-400 deliveries to India'""")
+    assert story == [("Northline Wire", 2, httpserver.url_for("/news/s400.html"))]
+    copy = _query(data_dir, "SELECT syndicated_from, is_original, url FROM articles WHERE source = 'Dailyfold'")
+    assert copy[0][:2] == ("Northline Wire", False)
+    assert "utm_source" not in copy[0][2]
+    failures = _query(data_dir, "SELECT stage, error FROM failures")
+    assert failures[0][0] == "fetch" and "404" in failures[0][1]
+
+
+def test_tags_and_entities_of_the_flagship_story(httpserver, prefect_api_url, data_dir, write_feeds):
+    feed = serve_site(httpserver, ["s400", "patriots", "club_sanction", "howitzers"])
+    ingest(feeds_file=str(write_feeds(feed)), data_dir=str(data_dir), allow_private_networks=True)
+
+    tags = _query(data_dir, """SELECT a.title, list(t.tag ORDER BY t.tag), min(length(t.evidence))
+                               FROM articles a JOIN article_tags t USING (article_id) GROUP BY a.title""")
+    by_title = {title: (tag_list, evidence) for title, tag_list, evidence in tags}
+    assert by_title["Russia starts S-400 deliveries to India"][0] == ["arms_deal", "sanctions"]
+    assert by_title["Russia starts S-400 deliveries to India"][1] > 20
+    assert by_title["Poland signs for more K9 howitzers"][0] == ["arms_deal"]
+    assert "Patriots rally late to beat Jets" not in by_title
+    assert "League sanctions harbour club over unpaid wages" not in by_title
+
+    entities = set(_query(data_dir, """SELECT e.kind, e.name, e.role FROM entities e JOIN articles a USING (article_id)
+                                       WHERE a.title = 'Russia starts S-400 deliveries to India'"""))
+    assert ("country", "Russia", "supplier") in entities
+    assert ("country", "India", "recipient") in entities
+    assert ("country", "United States", "sanctioning") in entities
+    assert ("country", "Turkey", "target") in entities
+    assert ("regime", "CAATSA", None) in entities
+    assert ("weapon_system", "S-400", None) in entities
+    money = _query(data_dir, """SELECT value_usd FROM entities JOIN articles a USING (article_id)
+                                WHERE kind = 'money' AND a.title LIKE 'Russia starts%'""")
+    assert money == [(5.5e9,)]
+
+
+def test_second_run_adds_nothing(httpserver, prefect_api_url, data_dir, write_feeds):
+    feed = serve_site(httpserver, ["s400", "howitzers"])
+    feeds = write_feeds(feed)
+    ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
+    counts = _query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
+                              "(SELECT count(*) FROM entities), (SELECT count(*) FROM stories)")
+    page_requests = len([r for r, _ in httpserver.log if r.path.startswith("/news/")])
+
+    totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
+
+    assert totals["new_entries"] == 0 and totals["articles_stored"] == 0
+    assert _query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
+                            "(SELECT count(*) FROM entities), (SELECT count(*) FROM stories)") == counts
+    assert len([r for r, _ in httpserver.log if r.path.startswith("/news/")]) == page_requests
+
+
+def test_loopback_is_refused_without_the_flag(httpserver, prefect_api_url, data_dir, write_feeds):
+    feed = serve_site(httpserver, ["s400"])
+
+    totals = ingest(feeds_file=str(write_feeds(feed)), data_dir=str(data_dir))
+
+    assert len(httpserver.log) == 0
+    assert totals["feeds_failed"] == 1
+    [(error,)] = _query(data_dir, "SELECT last_error FROM feeds")
+    assert "non-public address 127.0.0.1" in error and "--allow-private-networks" in error

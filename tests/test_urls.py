@@ -1,0 +1,19 @@
+from extractors.urls import canonicalize_url, domain_of, same_site
+
+
+def test_tracking_parameters_fragments_and_default_ports_are_dropped():
+    url = "HTTPS://WWW.Example.com:443/world/story.html?utm_source=rss&b=2&ocid=msn&a=1&fbclid=x#comments"
+    assert canonicalize_url(url) == "https://www.example.com/world/story.html?a=1&b=2"
+
+
+def test_amp_and_mobile_variants_fold_onto_the_desktop_url():
+    assert canonicalize_url("https://m.example.com/world/story/amp/") == "https://example.com/world/story/"
+    assert canonicalize_url("https://amp.example.com/world/story") == "https://example.com/world/story"
+    assert canonicalize_url("https://www.example.com/world/story.amp") == "https://www.example.com/world/story"
+
+
+def test_loopback_sites_stay_apart_by_port():
+    assert domain_of("http://127.0.0.1:8001/a") != domain_of("http://127.0.0.1:8002/a")
+    assert domain_of("https://www.example.com/a") == "example.com"
+    assert same_site("https://www.example.com/a", "https://example.com/b")
+    assert not same_site("https://example.com/a", "https://other.example.org/a")
