@@ -28,6 +28,8 @@ def maintenance(data_dir: str | None = None, keep_days: int = 7) -> dict:
     try:
         lake.initialise(con)
         for step in (
+            # Small commits are inlined in the catalog; move them out to Parquet first.
+            f"CALL ducklake_flush_inlined_data('{lake.CATALOG_NAME}')",
             f"CALL ducklake_merge_adjacent_files('{lake.CATALOG_NAME}')",
             f"CALL ducklake_rewrite_data_files('{lake.CATALOG_NAME}')",
             f"CALL ducklake_expire_snapshots('{lake.CATALOG_NAME}', older_than => now() - INTERVAL {int(keep_days)} DAY)",

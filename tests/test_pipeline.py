@@ -91,3 +91,20 @@ def test_loopback_is_refused_without_the_flag(httpserver, prefect_api_url, data_
     assert totals["feeds_failed"] == 1
     [(error,)] = _query(data_dir, "SELECT last_error FROM feeds")
     assert "non-public address 127.0.0.1" in error and "--allow-private-networks" in error
+
+
+def test_maintenance_compacts_without_changing_what_readers_see(httpserver, prefect_api_url, data_dir, write_feeds):
+    from flows.maintenance import maintenance
+
+    for keys in (["s400"], ["s400", "howitzers"], ["s400", "howitzers", "patriots"]):
+        httpserver.clear()
+        ingest(feeds_file=str(write_feeds(serve_site(httpserver, keys))), data_dir=str(data_dir),
+               allow_private_networks=True)
+    before = _query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id")
+
+    result = maintenance(data_dir=str(data_dir), keep_days=0)
+
+    assert _query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id") == before
+    assert len(before) == 3
+    assert result["snapshots_kept"] >= 1
+    assert result["parquet_files_after"] >= 1
