@@ -1,0 +1,38 @@
+"""The bundled sample news web, ingested through the real flow, against its ground truth."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import newsflow
+from flows.ingest import ingest
+from newsflow.demo_web import SampleWeb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+from demo_check import compare  # noqa: E402
+
+
+def test_sample_web_stories_attribution_and_tags(prefect_api_url, tmp_path):
+    data_dir = tmp_path / "data"
+    with SampleWeb(base_port=0) as web:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text("feeds:\n" + "".join(f"  - url: {f['url']}\n" for f in web.feeds), encoding="utf-8")
+        totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
+        bases = dict(web.bases)
+
+    assert totals["feeds_polled"] == 6 and totals["feeds_failed"] == 0
+    assert totals["articles_stored"] == 46
+    assert totals["failures"] == 2          # a PDF skipped as not HTML, and a 404
+    con = newsflow.connect(data_dir)
+    try:
+        report = compare(con, bases)
+        assert con.execute("SELECT count(*) FROM stories").fetchone()[0] == 36
+    finally:
+        con.close()
+    assert report["missing"] == []
+    assert report["pairs"]["fp"] == 0 and report["pairs"]["fn"] == 0, report["errors"]
+    assert report["attribution"][0] == report["attribution"][1] == 10
+    for tag, scores in report["tags"].items():
+        assert scores["recall"] >= 0.85, (tag, scores, report["errors"])
+        assert scores["precision"] >= 0.7, (tag, scores, report["errors"])
