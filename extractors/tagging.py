@@ -14,6 +14,7 @@ from datetime import datetime
 from extractors import gazetteer
 from extractors.gazetteer import Mention
 from extractors.money import find_money
+from extractors.roles import IMPOSE, arms_roles, sanction_roles
 from newsflow.models import Entity, Tag
 
 VERSION = "rules-1"
@@ -24,7 +25,8 @@ _DEAL = re.compile(
     r"\b(sell|sells|selling|sold|sale|sales|buy|buys|buying|bought|purchas\w*|procure\w*|order|orders|ordered|"
     r"contract\w*|deal|deals|deliver\w*|acquir\w*|acquisition|suppl(?:y|ies|ied|ying)|export\w*|import\w*|"
     r"transfer\w*|licen[cs]ed production|co-produc\w*|local production|foreign military sales?|FMS|"
-    r"arms package|signed for|take delivery|handover|handed over|cancel\w*|stalled|scrapp\w*)\b", re.I)
+    r"arms package|signed for|take delivery|taken delivery|handover|handed over|cancel\w*|stalled|scrapp\w*|"
+    r"receiv\w*|picks?|picked|selects?|selected)\b", re.I)
 _MILITARY = re.compile(
     r"\b(fighter|fighters|jets?|aircraft|helicopters?|drones?|UAVs?|missiles?|air[- ]defen[cs]e|tanks?|"
     r"howitzers?|artillery|warships?|frigates?|submarines?|corvettes?|destroyers?|armou?red|rocket launchers?|"
@@ -33,29 +35,41 @@ _MILITARY = re.compile(
 _SANCTION = re.compile(
     r"\b(sanction\w*|asset freezes?|froze\w*|freez\w* (?:of )?assets|embargo\w*|blacklist\w*|designat\w*|"
     r"restrictive measures|export controls?|export ban|travel bans?|price cap|secondary tariffs|"
-    r"delist\w*|waiver|evad\w*|evasion)\b", re.I)
-_STRONG_SANCTION = re.compile(r"\b(sanction\w*|asset freezes?|embargo\w*|blacklist\w*|restrictive measures)\b", re.I)
+    r"delist\w*|waiver|evad\w*|evasion|(?:unreliable )?entity list)\b", re.I)
+_STRONG_SANCTION = re.compile(r"\b(sanction\w*|asset freezes?|frozen (?:[\w-]+ ){0,3}assets|embargo\w*|blacklist\w*|restrictive measures|"
+                              r"(?:unreliable )?entity list)\b", re.I)
 _SPORTS = re.compile(
     r"\b(NFL|NBA|NHL|MLB|NCAA|FIFA|UEFA|league|season|coach|quarterback|touchdown|playoffs?|match|"
     r"tournament|athletes?|championship|olympic\w*|federation|club|referee|players?|fans|stadium|"
     r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef)\b", re.I)
 _COURT = re.compile(r"\b(judge|court|lawyer|attorney|counsel|disciplinary|bar association)\b", re.I)
-_NOT_ARMS = re.compile(r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|"
-                       r"weather satellite|launch(ed)? a satellite|parade|arms control|gun control|firearms? dealers?)\b", re.I)
+_NOT_ARMS = re.compile(
+    r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|acquisition of|acquire[sd]? (?:the |a )?"
+    r"\w+(?: \w+)? (?:division|unit|business|company|group|maker|firm)|weather satellite|launch(ed)? a satellite|"
+    r"parade|arms control|gun control|firearms? dealers?|airlines?|airliners?|carrier's|national carrier|flag carrier|passenger|narrowbod\w*|"
+    r"widebod\w*|A3[2-8]\dneo|A350|Boeing 7[3-8]7)\b", re.I)
+# "sanctioned Rs 1,200 crore" or "sanctions a loan": approval of money, not a restrictive measure.
+_SANCTION_AS_APPROVAL = re.compile(
+    r"\bsanction(?:s|ed|ing)?\s+(?:an?\s+|the\s+)?(?:additional\s+|new\s+)?(?:Rs\.?|INR|₹|\$|€|£|\d|loans?|grants?|"
+    r"funds?|funding|budget|projects?|plans?|construction|recruitment|posts)|\bsanctioned (?:strength|posts|"
+    r"budget|amount|capacity|limit|level|cost)", re.I)
+_EVASION = re.compile(r"\b(breach\w*|violat\w*|evad\w*|evasion|circumvent\w*|smuggl\w*|divert\w*)\b", re.I)
+_VALUE_CONTEXT = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|priced)\b", re.I)
+_EXPORT_CONTROL = re.compile(r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*|restrictions?)\b", re.I)
 _TARIFF = re.compile(r"\btariffs?\b", re.I)
+# Trade in parts, chips or oil that feeds a military is a sanctions story, not an arms deal,
+# unless a weapon system or a contract is named.
+_COMPONENTS = re.compile(r"\b(components?|parts|dual-use|machine tools|electronics|microelectronics|chips|"
+                         r"semiconductors|technology|goods|oil|crude|revenue|financing|payments?)\b", re.I)
+_DEAL_NOUN = re.compile(r"\b(contracts?|orders?|deals?|agreements?|(?:arms|weapons|military|aid|defen[cs]e) package|"
+                        r"sale of|purchase of|procurement|(?:arms|weapons) (?:purchases|sales|deals?|imports|exports))\b", re.I)
+# A headline about one company buying another: corporate M&A, whatever the buyer makes.
+_CORPORATE_DEAL = re.compile(
+    r"\b(acquir\w*|acquisition|buys?|bought|purchase|merge\w*|merger|takeover|stake|bid for)\b.{0,60}\b("
+    r"maker|makers|firm|company|group|business|unit|division|shipbuilder|shipyard|Aerospace|Corp|Inc|plc|AG|"
+    r"Holdings|Industries|Technologies|start-?up)\b", re.I)
 
 # Verbs whose subject gives and whose object (after "to") receives; and the reverse.
-_GIVE = re.compile(r"\b(sell|sells|sold|selling|deliver\w*|suppl(?:y|ies|ied|ying)|export\w*|transfer\w*|"
-                   r"ship\w*|provid\w*|approv\w*|offer\w*|hand\w* over|send|sends|sent)\b", re.I)
-_TAKE = re.compile(r"\b(buy|buys|bought|buying|purchas\w*|order\w*|acquir\w*|procur\w*|receiv\w*|"
-                   r"signed|sign|signs|import\w*|took delivery|take delivery|inducted|obtain\w*)\b", re.I)
-_ACTIVE_IMPOSE = re.compile(
-    r"\b(?<!was )(?<!were )(?<!been )(imposed|imposes|impose|sanctioned|designated|designates|blacklisted|"
-    r"froze|freezes|added|adds|slapped|threatened|threatens|targeted|targets|penali[sz]ed|banned|restricted|"
-    r"extended|renewed|waived|lifted|expanded|announced)\b(?!\s+(?:on|against)\s+\w+\s+by)", re.I)
-_IMPOSE = re.compile(r"\b(sanction\w*|impos\w*|designat\w*|blacklist\w*|froze|freez\w*|add\w* .{0,30}Entity List|"
-                     r"penali[sz]\w*|threaten\w*|target\w*|slapp?\w*|banned|restrict\w*|extend\w*|renew\w*|"
-                     r"waive\w*|lift\w*)\b", re.I)
 
 
 @dataclass
@@ -90,7 +104,8 @@ class Tagger:
     def tag(self, title: str, text: str, published_at: datetime | None = None) -> TagResult:
         sentences = [self._read(s) for s in split_sentences(f"{title}.\n{text}" if title else text)]
         result = TagResult()
-        arms_evidence = [s for s in sentences if self._is_arms_sentence(s)]
+        corporate = bool(title) and bool(_CORPORATE_DEAL.search(title)) and not sentences[0].weapons
+        arms_evidence = [] if corporate else [s for s in sentences if self._is_arms_sentence(s)]
         sanction_evidence = [s for s in sentences if self._is_sanctions_sentence(s)]
         if arms_evidence:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
@@ -109,9 +124,14 @@ class Tagger:
 
     @staticmethod
     def _is_arms_sentence(s: _Sentence) -> bool:
-        if not _DEAL.search(s.text) or _NOT_ARMS.search(s.text):
+        if _NOT_ARMS.search(s.text):
+            return False
+        if not _DEAL.search(_EXPORT_CONTROL.sub(" ", s.text)):
             return False
         if _SPORTS.search(s.text) and not s.weapons:
+            return False
+        if not s.weapons and not _DEAL_NOUN.search(s.text) and (
+                _COMPONENTS.search(s.text) or _STRONG_SANCTION.search(s.text) or _EVASION.search(s.text)):
             return False
         military = bool(s.weapons) or bool(_MILITARY.search(s.text))
         # An arms deal involves a foreign party or a named system: "the army ordered boots" is not one.
@@ -122,8 +142,12 @@ class Tagger:
         if s.regimes and _SANCTION.search(s.text):
             return True
         if not _STRONG_SANCTION.search(s.text):
-            return bool(s.regimes) and bool(_IMPOSE.search(s.text)) and not _TARIFF.search(s.text)
-        if _SPORTS.search(s.text) or _COURT.search(s.text):
+            return bool(s.regimes) and bool(IMPOSE.search(s.text)) and not _TARIFF.search(s.text)
+        if _SANCTION_AS_APPROVAL.search(s.text):
+            return False
+        if _SPORTS.search(s.text):
+            return False
+        if _COURT.search(s.text) and not (_EVASION.search(s.text) or s.regimes):
             return False
         if re.search(r"\bsanctioned by (the )?(league|federation|club|body|association|NCAA|FIFA)\b", s.text, re.I):
             return False
@@ -157,86 +181,17 @@ class Tagger:
                 put(Entity("organization", m.name.canonical, None, None, m.surface))
             for m in s.countries:
                 put(Entity("country", m.name.canonical, None, None, m.surface))
-        roles = self._arms_roles(arms) if arms else {}
-        for name, role in roles.items():
-            put(Entity("country", name, role, None, None))
-        if sanctions:
-            for name, role in self._sanction_roles(sanctions).items():
+        for name, roles in (arms_roles(arms, self.gaz) if arms else {}).items():
+            for role in sorted(roles):
                 put(Entity("country", name, role, None, None))
-        for s in arms:
+        if sanctions:
+            for name, role in sanction_roles(sanctions, self.gaz).items():
+                put(Entity("country", name, role, None, None))
+        value_sentences = [s for s in sentences if _VALUE_CONTEXT.search(s.text)] if arms else []
+        for s in value_sentences:
             for money in find_money(s.text, published_at):
                 if money.value_usd >= 100_000:
                     put(Entity("money", f"{money.value_usd:.0f} USD", None, money.value_usd, money.text))
         # A country with a role is the same mention group as the bare country: keep the role.
         with_role = {e.name for e in entities.values() if e.kind == "country" and e.role}
         return [e for e in entities.values() if not (e.kind == "country" and e.role is None and e.name in with_role)]
-
-    def _arms_roles(self, sentences: list[_Sentence]) -> dict[str, str]:
-        votes: dict[str, dict[str, int]] = {}
-
-        def vote(name: str, role: str, weight: int = 1) -> None:
-            votes.setdefault(name, {}).setdefault(role, 0)
-            votes[name][role] += weight
-
-        for s in sentences:
-            text = s.text
-            give, take = _GIVE.search(text), _TAKE.search(text)
-            explicit = 0
-            for m in s.countries + [o for o in s.organizations if o.name.country]:
-                name = m.name.canonical if m.name.kind == "country" else self.gaz.country_names.get(m.name.country or "")
-                if not name:
-                    continue
-                before = text[max(0, m.start - 25):m.start].lower()
-                explicit += 1
-                if re.search(r"\b(to|for|with)\s+(the\s+)?$", before):
-                    vote(name, "recipient", 2)
-                elif re.search(r"\bfrom\s+(the\s+)?$", before) or "made" in before:
-                    vote(name, "supplier", 2)
-                elif give and m.end <= give.start():
-                    vote(name, "supplier", 2)
-                elif take and m.end <= take.start():
-                    vote(name, "recipient", 2)
-                else:
-                    explicit -= 1
-            if not explicit:
-                # No grammatical cue: the system's country of origin is the likely supplier.
-                for w in s.weapons:
-                    origin = self.gaz.country_names.get(w.name.country or "")
-                    if origin:
-                        vote(origin, "supplier", 1)
-        roles: dict[str, str] = {}
-        for name, counts in votes.items():
-            roles[name] = max(counts, key=lambda r: (counts[r], r == "supplier"))
-        return roles
-
-    def _sanction_roles(self, sentences: list[_Sentence]) -> dict[str, str]:
-        votes: dict[str, dict[str, int]] = {}
-
-        def vote(name: str, role: str, weight: int = 1) -> None:
-            votes.setdefault(name, {}).setdefault(role, 0)
-            votes[name][role] += weight
-
-        for s in sentences:
-            active = _ACTIVE_IMPOSE.search(s.text)
-            for r in s.regimes:
-                issuer = self.gaz.regime_issuers.get(r.name.canonical)
-                if issuer:
-                    vote(issuer, "sanctioning", 1)
-            for m in s.countries:
-                name = m.name.canonical
-                before = s.text[max(0, m.start - 30):m.start].lower()
-                after = s.text[m.end:m.end + 45]
-                if re.match(r"^(?:'s)?\s*(?:and \w+ )?(sanctions|embargo|restrictive measures|blacklist|export controls|treasury|commerce department)", after, re.I):
-                    vote(name, "sanctioning", 3)     # "US sanctions", "EU's embargo"
-                elif re.match(r"^(?:'s)?[\w\s,-]{0,30}?\b(was|were|has been|have been|had been|is being|are being|would be|could be|will be)\s+"
-                              r"(sanctioned|designated|blacklisted|targeted|hit|penali[sz]ed|added|placed|put)", after, re.I):
-                    vote(name, "target", 3)          # "Turkey was sanctioned"
-                elif re.search(r"\b(on|against|targeting)\s+(the\s+)?$", before):
-                    vote(name, "target", 2)
-                elif re.match(r"^[-\s]*(based|linked|registered|flagged|owned)\b", after, re.I):
-                    vote(name, "target", 2)
-                elif active and m.end <= active.start() and not re.search(r"\b(by|with)\s+(the\s+)?$", before):
-                    vote(name, "sanctioning", 2)
-                elif active and m.start >= active.end():
-                    vote(name, "target", 1)
-        return {name: max(c, key=lambda r: (c[r], r == "sanctioning")) for name, c in votes.items()}

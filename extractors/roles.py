@@ -1,0 +1,168 @@
+"""Who sold to whom, and who sanctioned whom: country roles from sentence structure.
+
+Each sentence votes: a country after "to" receives, after "from" supplies; a country before a
+selling verb supplies and before a buying verb receives; a manufacturer speaks for its home
+country; "South Korean K9s" names the supplier by its adjective. When an article gives no
+grammatical cue at all, the country of origin of the weapon system is the supplier."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from extractors.gazetteer import Gazetteer, Mention
+
+GIVE = re.compile(
+    r"\b(sell|sells|sold|selling|deliver(?:s|ed|ing)?|suppl(?:y|ies|ied|ying)|export(?:s|ed|ing)?|"
+    r"transfer(?:s|red|ring)?|ship(?:s|ped|ping)?|provid(?:e|es|ed|ing)|approv(?:e|es|ed|ing)|offer(?:s|ed|ing)?|"
+    r"hand(?:s|ed)? over|send(?:s|ing)?|sent|cleared|notified|licen[cs]ed|won|wins|secured|awarded|"
+    r"will (?:build|supply|deliver|provide))\b", re.I)
+TAKE = re.compile(
+    r"\b(buy|buys|bought|buying|purchas(?:e|es|ed|ing)|order(?:s|ed|ing)?|acquir(?:e|es|ed|ing)|"
+    r"procur(?:e|es|ed|ing)|receiv(?:e|es|ed|ing)|sign(?:s|ed|ing)?|import(?:s|ed|ing)?|took delivery|"
+    r"take delivery|takes delivery|taken delivery|taking delivery|inducted|pick(?:s|ed)?|opt(?:s|ed)? for|"
+    r"pa(?:y|ys|id) for|paid|commission(?:s|ed)?|obtain(?:s|ed)?|select(?:s|ed)?|chose|chosen|request(?:s|ed)?|"
+    r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*)\b", re.I)
+_FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
+_MADE = re.compile(r"^\s*-?\s*(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
+
+IMPOSE = re.compile(
+    r"\b(?<!was )(?<!were )(?<!been )(imposed|imposes|impose|imposing|sanctioned|sanctioning|designated|designates|"
+    r"blacklisted|blacklists|froze|freezes|freezing|added|adds|adding|slapped|threatened|threatens|targeted|targets|"
+    r"penali[sz]ed|banned|bans|restricted|extended|extends|renewed|waived|lifted|eased|expanded|announced|unveiled|"
+    r"adopted|approved|put|puts|placed|listed|charged|indicted|fined)\b", re.I)
+
+
+class RoleVotes:
+    def __init__(self) -> None:
+        self.votes: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+
+    def add(self, name: str | None, role: str, weight: float) -> None:
+        if name:
+            self.votes[name][role] += weight
+
+    def decide(self, prefer: str) -> dict[str, str]:
+        return {name: max(c, key=lambda r: (c[r], r == prefer)) for name, c in self.votes.items() if c}
+
+
+def _mention_country(m: Mention, gaz: Gazetteer) -> str | None:
+    if m.name.kind == "country":
+        return m.name.canonical
+    return gaz.country_names.get(m.name.country or "")
+
+
+def _before(text: str, m: Mention, width: int = 30) -> str:
+    return text[max(0, m.start - width):m.start].lower()
+
+
+_ARMS_NOUN = re.compile(
+    r"^\s+(?:[\w-]+\s+){0,3}?(?:arms|weapons?|missiles?|drones?|jets?|fighters?|aircraft|helicopters?|tanks?|howitzers?|"
+    r"guns?|artillery|warships?|frigates?|submarines?|air[- ]defen[cs]e|rockets?|munitions|ammunition|shells|"
+    r"interceptors?|systems?|hardware|equipment|armou?red)\b", re.I)
+
+
+def _next_verb(text: str, start: int, width: int = 90) -> str | None:
+    """The kind of the first verb after a mention in its clause: give, take or impose."""
+    window = text[start:start + width]
+    found = [(m.start(), kind) for kind, pattern in (("give", GIVE), ("take", TAKE), ("impose", IMPOSE))
+             for m in [pattern.search(window)] if m]
+    if not found:
+        return None
+    position, kind = min(found)
+    # A verb past the end of the clause belongs to another subject.
+    return None if re.search(r"[;:]|\b(which|who|that|while|after|before|as|but)\b", window[:position]) else kind
+
+
+def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
+    votes = RoleVotes()
+    makers: set[str] = set()
+    for s in sentences:
+        text = s.text
+        give, take = GIVE.search(text), TAKE.search(text)
+        verb = min((v for v in (give, take) if v), key=lambda v: v.start(), default=None)
+        parties = list(s.countries) + [o for o in s.organizations
+                                       if o.name.country and o.name.category in ("manufacturer", "arms_exporter")]
+        weapons_at = [w.start for w in s.weapons]
+        for m in parties:
+            name = _mention_country(m, gaz)
+            before, after = _before(text, m), text[m.end:m.end + 60]
+            is_company = m.name.kind == "organization"
+            if is_company:
+                makers.add(name or "")
+                votes.add(name, "supplier", 2)       # manufacturers and exporters sell
+                continue
+            if re.match(r"^'s?\s+[A-Z]", after) and any(o.start == m.end + 3 or o.start == m.end + 2
+                                                         for o in s.organizations):
+                continue                             # "Britain's BAE Systems": the company speaks
+            if re.search(r"\bto\s+(?:the\s+)?$", before):
+                votes.add(name, "recipient", 3)
+            elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
+                votes.add(name, "supplier", 3)
+            elif re.search(r"\bfor\s+(?:the\s+)?$", before) and re.match(rf"^(?:'s)?\s*{_FORCES}", after, re.I):
+                votes.add(name, "recipient", 3)
+            elif m.surface != name and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons_at):
+                votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
+            elif re.search(r"\bfor\s+(?:the\s+)?$", before):
+                votes.add(name, "recipient", 2)
+            elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None:
+                votes.add(name, "supplier" if verb is take else "recipient", 2)
+            elif re.match(r"^(?:'s)?\s+(?:purchase|order|acquisition|procurement|request|bid|deal to buy|"
+                          r"government|defen[cs]e ministry|ministry)", after, re.I) and verb is take:
+                votes.add(name, "recipient", 2)
+            elif re.match(r"^(?:'s)?\s+(?:sale|export|offer|delivery|deliveries|transfer)", after, re.I):
+                votes.add(name, "supplier", 2)
+            else:
+                kind = _next_verb(text, m.end)
+                if kind == "give":
+                    votes.add(name, "supplier", 2)
+                elif kind == "take":
+                    votes.add(name, "recipient", 2)
+    decided = votes.decide(prefer="supplier")
+    roles: dict[str, set[str]] = {name: {role} for name, role in decided.items()}
+    # A government buying from its own industry is both supplier and recipient.
+    for name in makers:
+        if decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2):
+            roles.setdefault(name, set()).update({"supplier", "recipient"})
+    if not any("supplier" in r for r in roles.values()):
+        # No grammatical cue anywhere: the country that makes the system is the supplier.
+        for s in sentences:
+            for w in s.weapons:
+                origin = gaz.country_names.get(w.name.country or "")
+                if origin and "recipient" not in roles.get(origin, set()):
+                    roles.setdefault(origin, set()).add("supplier")
+    return roles
+
+
+def sanction_roles(sentences: list, gaz: Gazetteer) -> dict[str, str]:
+    votes = RoleVotes()
+    for s in sentences:
+        action = IMPOSE.search(s.text)
+        for r in s.regimes:
+            issuer = gaz.regime_issuers.get(r.name.canonical)
+            if issuer:
+                votes.add(issuer, "sanctioning", 1)
+        for m in s.countries:
+            name = m.name.canonical
+            before = _before(s.text, m)
+            after = s.text[m.end:m.end + 60]
+            if re.match(r"^(?:'s)?\s*(?:and [\w ]+? )?(sanctions|embargo|restrictive measures|blacklist|"
+                        r"export controls|treasury|commerce department|state department|government|council|"
+                        r"authorities|officials|foreign ministry|ministers)", after, re.I) and \
+                    not re.search(r"\b(on|against|targeting)\s+(?:the\s+)?$", before):
+                votes.add(name, "sanctioning", 3)   # "US sanctions", "the EU's embargo", "UK Treasury"
+            elif re.match(r"^(?:'s)?[\w\s,-]{0,30}?\b(?:was|were|has been|have been|had been|is being|are being|"
+                          r"would be|could be|will be|being)\s+(?:sanctioned|designated|blacklisted|targeted|hit|"
+                          r"penali[sz]ed|added|placed|put|listed)", after, re.I):
+                votes.add(name, "target", 3)        # "Turkey was sanctioned"
+            elif re.search(r"\b(on|against|targeting|over|to)\s+(?:the\s+)?$", before):
+                votes.add(name, "target", 2)
+            elif re.match(r"^[-\s]*(?:based|linked|registered|flagged|owned|backed|origin)\b", after, re.I) or \
+                    re.search(r"\bin\s+(?:the\s+)?$", before):
+                votes.add(name, "target", 2)        # "Iran-based", "companies in the UAE"
+            elif action and m.end <= action.start():
+                votes.add(name, "sanctioning", 2)
+            elif action and m.start >= action.end():
+                votes.add(name, "target", 1)
+    return votes.decide(prefer="sanctioning")
