@@ -1,15 +1,25 @@
-"""Content identity: exact text hashes and MinHash near-duplicates, and the story index that
-assigns each article to exactly one story with the reason it joined."""
+"""Content identity: exact text hashes, MinHash near-duplicates, and the story index that assigns
+each article to exactly one story with the reason it joined.
+
+The index holds one entry per stored article version: its MinHash signature, shingle count,
+publication day and story. Near-duplicate candidates come from banded LSH (32 bands of 4 rows)
+kept in sorted NumPy arrays, with a small dict for recent inserts that is merged in batches,
+so a million articles fit in well under 1.5 GiB and a lookup costs well under a millisecond.
+
+A candidate joins a story when the estimated Jaccard similarity of their 5-word shingles is at
+least `threshold`, or when one text is nearly contained in the other (an updated wire story
+with paragraphs added); and only when they were published within `max_days` of each other."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
-from array import array
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
+import numpy as np
 from rensa import RMinHash
 
 from newsflow.models import StoryLink
@@ -18,12 +28,14 @@ NUM_PERM = 128
 BANDS, ROWS = 32, 4  # candidate probability 0.99 at Jaccard 0.6, 0.87 at 0.5, ~0 at 0.05
 SHINGLE = 5
 SEED = 20261125
+MERGE_EVERY = 20_000
 _WORD = re.compile(r"\w+", re.U)
+_EPOCH = datetime(1970, 1, 1)
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
 
 
 def words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return _WORD.findall(text)
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
 
 
 def text_hash(text: str) -> str:
@@ -36,94 +48,268 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
     return [" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)]
 
 
-def signature(text: str) -> array:
+@dataclass(frozen=True)
+class Fingerprint:
+    """What the index needs to know about one text."""
+
+    content_hash: str
+    signature: np.ndarray  # NUM_PERM uint32
+    n_shingles: int
+
+
+def fingerprint(text: str) -> Fingerprint:
+    grams = shingles(words(text))
     minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    minhash.update(shingles(words(text)))
-    return array("I", minhash.digest())
+    minhash.update(grams)
+    return Fingerprint(text_hash(text), np.asarray(minhash.digest(), dtype=np.uint32), len(set(grams)))
 
 
-def signature_bytes(sig: array) -> bytes:
-    return sig.tobytes()
+def signature_bytes(sig: np.ndarray) -> bytes:
+    return np.asarray(sig, dtype=np.uint32).tobytes()
 
 
-def signature_from_bytes(blob: bytes) -> array:
-    sig = array("I")
-    sig.frombytes(blob)
-    return sig
-
-
-def estimated_jaccard(a: array, b: array) -> float:
-    return sum(1 for x, y in zip(a, b) if x == y) / NUM_PERM
+def signature_from_bytes(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.uint32)
 
 
 def article_id_for(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode()).hexdigest()[:20]
 
 
-@dataclass
-class _Indexed:
-    article_id: str
-    story_id: str
-    sig: array
-    published_at: datetime | None
+def _key64(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def band_hashes(signatures: np.ndarray) -> np.ndarray:
+    """(n, NUM_PERM) uint32 signatures to (n, BANDS) uint32 band keys."""
+    rows = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
+    mixed = (rows * _MIX).sum(axis=2, dtype=np.uint64)  # wraps modulo 2**64, which is what we want
+    return ((mixed ^ (mixed >> np.uint64(29))) >> np.uint64(32)).astype(np.uint32)
+
+
+def _day(when: datetime | None) -> int:
+    return -1 if when is None else (when - _EPOCH).days
+
+
+class _SortedKeys:
+    """A multimap from integer keys to entry positions: a sorted base plus a dict of recent adds."""
+
+    def __init__(self, dtype):
+        self.dtype = dtype
+        self.keys = np.empty(0, dtype=dtype)
+        self.positions = np.empty(0, dtype=np.int32)
+        self.recent: dict[int, list[int]] = {}
+        self.recent_count = 0
+
+    def add(self, key: int, position: int) -> None:
+        self.recent.setdefault(int(key), []).append(position)
+        self.recent_count += 1
+
+    def bulk(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.positions = keys[order].astype(self.dtype), positions[order].astype(np.int32)
+
+    def merge(self) -> None:
+        if not self.recent_count:
+            return
+        add_keys = np.fromiter((k for k, ps in self.recent.items() for _ in ps), dtype=self.dtype, count=self.recent_count)
+        add_pos = np.fromiter((p for ps in self.recent.values() for p in ps), dtype=np.int32, count=self.recent_count)
+        keys = np.concatenate([self.keys, add_keys])
+        positions = np.concatenate([self.positions, add_pos])
+        self.bulk(keys, positions)
+        self.recent, self.recent_count = {}, 0
+
+    def get(self, key: int) -> list[int]:
+        found: list[int] = []
+        if len(self.keys):
+            left = int(np.searchsorted(self.keys, key, side="left"))
+            if left < len(self.keys) and self.keys[left] == key:
+                right = int(np.searchsorted(self.keys, key, side="right"))
+                found.extend(self.positions[left:right].tolist())
+        found.extend(self.recent.get(int(key), ()))
+        return found
+
+    def nbytes(self) -> int:
+        return self.keys.nbytes + self.positions.nbytes
 
 
 class StoryIndex:
-    """In-memory index over every stored article, rebuilt from the warehouse at run start."""
+    """Every stored article version, for story assignment. Rebuilt or caught up from the
+    warehouse at run start; saved under the data dir so a large index loads in seconds."""
 
-    def __init__(self, threshold: float = 0.5, max_days: int = 7):
+    def __init__(self, threshold: float = 0.5, max_days: int = 7, containment: float = 0.8,
+                 min_jaccard_for_containment: float = 0.2):
         self.threshold = threshold
-        self.max_gap = timedelta(days=max_days)
-        self._by_url: dict[str, tuple[str, str]] = {}
-        self._by_hash: dict[str, tuple[str, str]] = {}
-        self._bands: dict[tuple[int, bytes], list[int]] = {}
-        self._items: list[_Indexed] = []
+        self.max_days = max_days
+        self.containment = containment
+        self.min_jaccard_for_containment = min_jaccard_for_containment
+        self._size = 0
+        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self._shingles = np.empty(0, dtype=np.int32)
+        self._days = np.empty(0, dtype=np.int32)
+        self._story = np.empty(0, dtype=np.int32)
+        self._article = np.empty(0, dtype="S20")
+        self._story_names: list[str] = []
+        self._story_lookup: dict[str, int] = {}
+        self._bands = [_SortedKeys(np.uint32) for _ in range(BANDS)]
+        self._urls = _SortedKeys(np.uint64)
+        self._hashes = _SortedKeys(np.uint64)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self._size
 
-    def add(self, article_id: str, story_id: str, canonical_url: str, content_hash: str,
-            sig: array, published_at: datetime | None) -> None:
-        self._by_url.setdefault(canonical_url, (article_id, story_id))
-        self._by_hash.setdefault(content_hash, (article_id, story_id))
-        position = len(self._items)
-        self._items.append(_Indexed(article_id, story_id, sig, published_at))
-        for key in self._band_keys(sig):
-            self._bands.setdefault(key, []).append(position)
+    # -- building ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _band_keys(sig: array):
-        raw = sig.tobytes()
-        width = ROWS * 4
-        for band in range(BANDS):
-            yield band, raw[band * width:(band + 1) * width]
+    def _grow(self, needed: int) -> None:
+        capacity = len(self._days)
+        if needed <= capacity:
+            return
+        new = max(needed, int(capacity * 1.5) + 1024)
+        def grown(array: np.ndarray) -> np.ndarray:
+            out = np.zeros((new,) + array.shape[1:], dtype=array.dtype)
+            out[:self._size] = array[:self._size]
+            return out
+        self._sigs, self._shingles = grown(self._sigs), grown(self._shingles)
+        self._days, self._story, self._article = grown(self._days), grown(self._story), grown(self._article)
 
-    def assign(self, canonical_url: str, content_hash: str, sig: array,
-               published_at: datetime | None, new_article_id: str) -> StoryLink:
-        """Decide the story of a new article; does not add it."""
-        if canonical_url in self._by_url:
-            article_id, story_id = self._by_url[canonical_url]
-            return StoryLink(story_id, "canonical_url", 1.0, article_id)
-        if content_hash in self._by_hash:
-            article_id, story_id = self._by_hash[content_hash]
-            return StoryLink(story_id, "exact_hash", 1.0, article_id)
-        best: tuple[float, _Indexed] | None = None
-        seen: set[int] = set()
-        for key in self._band_keys(sig):
-            for position in self._bands.get(key, ()):
-                if position in seen:
-                    continue
-                seen.add(position)
-                item = self._items[position]
-                if not self._close_in_time(published_at, item.published_at):
-                    continue
-                similarity = estimated_jaccard(sig, item.sig)
-                if similarity >= self.threshold and (best is None or similarity > best[0]):
-                    best = (similarity, item)
-        if best is not None:
-            return StoryLink(best[1].story_id, "near_duplicate", round(best[0], 4), best[1].article_id)
-        return StoryLink(new_article_id, "new_story", None, None)
+    def _story_number(self, story_id: str) -> int:
+        number = self._story_lookup.get(story_id)
+        if number is None:
+            number = self._story_lookup[story_id] = len(self._story_names)
+            self._story_names.append(story_id)
+        return number
 
-    def _close_in_time(self, a: datetime | None, b: datetime | None) -> bool:
-        # An anniversary rewrite a year later reuses background text but is a new story.
-        return a is None or b is None or abs(a - b) <= self.max_gap
+    def add(self, article_id: str, story_id: str, canonical_url: str, fp: Fingerprint,
+            published_at: datetime | None) -> int:
+        """Index one article version; returns its position (the warehouse's `seq`)."""
+        position = self._size
+        self._grow(position + 1)
+        self._sigs[position] = fp.signature
+        self._shingles[position] = fp.n_shingles
+        self._days[position] = _day(published_at)
+        self._story[position] = self._story_number(story_id)
+        self._article[position] = article_id.encode()
+        self._size += 1
+        for band, key in enumerate(band_hashes(fp.signature[None, :])[0]):
+            self._bands[band].add(int(key), position)
+        self._urls.add(_key64(canonical_url), position)
+        self._hashes.add(_key64(fp.content_hash), position)
+        if self._bands[0].recent_count >= MERGE_EVERY:
+            self.merge()
+        return position
+
+    def add_many(self, rows: list[tuple[str, str, str, str, bytes, int, datetime | None]]) -> None:
+        """Bulk load (article_id, story_id, canonical_url, content_hash, signature, n_shingles,
+        published_at) rows in `seq` order, with one sort per key instead of one insert per row."""
+        if not rows:
+            return
+        start, count = self._size, len(rows)
+        self._grow(start + count)
+        sigs = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.uint32).reshape(count, NUM_PERM)
+        self._sigs[start:start + count] = sigs
+        self._shingles[start:start + count] = [r[5] or 0 for r in rows]
+        self._days[start:start + count] = [_day(r[6]) for r in rows]
+        self._story[start:start + count] = [self._story_number(r[1]) for r in rows]
+        self._article[start:start + count] = [r[0].encode() for r in rows]
+        self._size += count
+        positions = np.arange(start, start + count, dtype=np.int32)
+        self.merge()
+        for band, keys in enumerate(band_hashes(sigs).T):
+            table = self._bands[band]
+            table.bulk(np.concatenate([table.keys, keys]), np.concatenate([table.positions, positions]))
+        for table, values in ((self._urls, [r[2] for r in rows]), (self._hashes, [r[3] for r in rows])):
+            keys = np.fromiter((_key64(v) for v in values), dtype=np.uint64, count=count)
+            table.bulk(np.concatenate([table.keys, keys]), np.concatenate([table.positions, positions]))
+
+    def merge(self) -> None:
+        for table in self._bands + [self._urls, self._hashes]:
+            table.merge()
+
+    # -- lookup --------------------------------------------------------------------------------
+
+    def _entry(self, position: int, reason: str, similarity: float | None) -> StoryLink:
+        return StoryLink(self._story_names[self._story[position]], reason, similarity,
+                         self._article[position].decode())
+
+    def assign(self, canonical_url: str, fp: Fingerprint, published_at: datetime | None,
+               new_article_id: str) -> StoryLink:
+        """Decide the story of a new article version; does not add it."""
+        same_url = self._urls.get(_key64(canonical_url))
+        if same_url:
+            return self._entry(same_url[-1], "canonical_url", 1.0)
+        same_text = self._hashes.get(_key64(fp.content_hash))
+        if same_text:
+            return self._entry(same_text[0], "exact_hash", 1.0)
+        candidates: set[int] = set()
+        for band, key in enumerate(band_hashes(fp.signature[None, :])[0]):
+            candidates.update(self._bands[band].get(int(key)))
+        if not candidates:
+            return StoryLink(new_article_id, "new_story", None, None)
+        positions = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
+        day = _day(published_at)
+        if day >= 0:
+            days = self._days[positions]
+            # An anniversary rewrite a year later reuses background text but is a new story.
+            positions = positions[(days < 0) | (np.abs(days - day) <= self.max_days)]
+        if not len(positions):
+            return StoryLink(new_article_id, "new_story", None, None)
+        jaccard = (self._sigs[positions] == fp.signature).sum(axis=1) / NUM_PERM
+        sizes = self._shingles[positions].astype(np.float64)
+        intersection = jaccard * (sizes + fp.n_shingles) / (1.0 + jaccard)
+        smaller = np.maximum(1.0, np.minimum(sizes, fp.n_shingles))
+        containment = intersection / smaller
+        joins = (jaccard >= self.threshold) | (
+            (containment >= self.containment) & (jaccard >= self.min_jaccard_for_containment))
+        if not joins.any():
+            return StoryLink(new_article_id, "new_story", None, None)
+        best = int(np.argmax(np.where(joins, jaccard, -1.0)))
+        if jaccard[best] >= self.threshold:
+            return self._entry(int(positions[best]), "near_duplicate", round(float(jaccard[best]), 4))
+        return self._entry(int(positions[best]), "contained", round(float(containment[best]), 4))
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def nbytes(self) -> int:
+        arrays = (self._sigs, self._shingles, self._days, self._story, self._article)
+        return sum(a.nbytes for a in arrays) + sum(t.nbytes() for t in self._bands + [self._urls, self._hashes])
+
+    def save(self, directory: Path) -> None:
+        """Write the index atomically; the warehouse stays the source of truth."""
+        self.merge()
+        directory.mkdir(parents=True, exist_ok=True)
+        n = self._size
+        payload = {
+            "sigs": self._sigs[:n], "shingles": self._shingles[:n], "days": self._days[:n],
+            "story": self._story[:n], "article": self._article[:n],
+            "story_names": np.array(self._story_names, dtype="S20"),
+            "url_keys": self._urls.keys, "url_pos": self._urls.positions,
+            "hash_keys": self._hashes.keys, "hash_pos": self._hashes.positions,
+        }
+        for band, table in enumerate(self._bands):
+            payload[f"band{band}_keys"], payload[f"band{band}_pos"] = table.keys, table.positions
+        temporary = directory / "story-index.tmp.npz"
+        with temporary.open("wb") as handle:
+            np.savez(handle, **payload)
+        temporary.replace(directory / "story-index.npz")
+
+    @classmethod
+    def load(cls, directory: Path, **options) -> StoryIndex:
+        index = cls(**options)
+        path = directory / "story-index.npz"
+        if not path.exists():
+            return index
+        with np.load(path) as data:
+            n = len(data["days"])
+            index._size = n
+            index._sigs, index._shingles, index._days = data["sigs"].copy(), data["shingles"].copy(), data["days"].copy()
+            index._story, index._article = data["story"].copy(), data["article"].copy()
+            index._story_names = [s.decode() for s in data["story_names"]]
+            index._story_lookup = {s: i for i, s in enumerate(index._story_names)}
+            index._urls.keys, index._urls.positions = data["url_keys"].copy(), data["url_pos"].copy()
+            index._hashes.keys, index._hashes.positions = data["hash_keys"].copy(), data["hash_pos"].copy()
+            for band, table in enumerate(index._bands):
+                table.keys, table.positions = data[f"band{band}_keys"].copy(), data[f"band{band}_pos"].copy()
+        return index
+
+    def article_at(self, position: int) -> str | None:
+        return self._article[position].decode() if 0 <= position < self._size else None

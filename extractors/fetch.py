@@ -1,5 +1,5 @@
-"""Fetch article pages: bounded concurrency, a per-host limit, redirects recorded,
-content type and charset checked. Every page comes back as a Page or a Failure."""
+"""Fetch article pages: bounded concurrency, a per-host limit, robots.txt obeyed, redirects
+recorded, content type and charset checked. Every page comes back as a Page or a Failure."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import codecs
 import re
 from datetime import datetime, timezone
 
-from extractors import http
+from extractors import aggregators, http
+from extractors.netguard import Resolver, UnsafeAddressError, check_url
+from extractors.robots import RobotsCache
 from newsflow.models import Failure, FeedEntry, Page
 from newsflow.settings import Settings
 
@@ -45,10 +47,26 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-async def fetch_page(client, entry: FeedEntry, settings: Settings,
-                     limiter: http.HostLimiter) -> Page | Failure:
+async def fetch_page(client, entry: FeedEntry, settings: Settings, limiter: http.HostLimiter,
+                     robots: RobotsCache | None = None) -> Page | Failure:
+    url = entry.url
+    if aggregators.is_google_news_link(url):
+        try:
+            url = aggregators.decode_google_news_url(url)
+        except aggregators.AggregatorLinkError as exc:
+            return Failure(entry.url, "fetch", f"skipped {entry.url}: {exc}", _now(), entry.entry_key)
+    if robots is not None and settings.obey_robots:
+        try:  # a refused address is reported as such, and its robots.txt is never asked for
+            check_url(url, allow_private=settings.allow_private_networks, resolve=False,
+                      allowed_networks=settings.allowed_networks)
+        except UnsafeAddressError as exc:
+            return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key)
+        if not await robots.allows(client, url, settings, limiter):
+            return Failure(entry.url, "fetch",
+                           f"skipped {url}: robots.txt of {RobotsCache.origin(url)} disallows newsflow "
+                           "(pass --ignore-robots to fetch it anyway)", _now(), entry.entry_key)
     try:
-        response = await http.get(client, entry.url, settings, max_bytes=settings.max_page_bytes,
+        response = await http.get(client, url, settings, max_bytes=settings.max_page_bytes,
                                   headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
                                   limiter=limiter)
     except http.FetchError as exc:
@@ -69,8 +87,12 @@ async def fetch_page(client, entry: FeedEntry, settings: Settings,
                 content_type=response.content_type or "text/html", html=html, fetched_at=_now())
 
 
-async def fetch_pages(entries: list[FeedEntry], settings: Settings) -> list[Page | Failure]:
-    """Fetch all entries concurrently, at most `per_host_connections` per host."""
-    limiter = http.HostLimiter(settings.per_host_connections)
-    async with http.make_client(settings) as client:
-        return list(await asyncio.gather(*(fetch_page(client, e, settings, limiter) for e in entries)))
+async def fetch_pages(entries: list[FeedEntry], settings: Settings, robots: RobotsCache | None = None,
+                      *, resolver: Resolver | None = None) -> list[Page | Failure]:
+    """Fetch all entries concurrently, at most `per_host_connections` per host, `per_host_delay`
+    apart, obeying robots.txt unless `settings.obey_robots` is off. Pass one RobotsCache per run
+    so each host's robots.txt is read once."""
+    limiter = http.make_limiter(settings)
+    robots = robots if robots is not None else RobotsCache()
+    async with http.make_client(settings, resolver=resolver) as client:
+        return list(await asyncio.gather(*(fetch_page(client, e, settings, limiter, robots) for e in entries)))

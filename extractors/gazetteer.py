@@ -106,6 +106,11 @@ class Gazetteer:
     organizations: Matcher
     country_names: dict[str, str]          # ISO code -> display name
     regime_issuers: dict[str, str]         # regime canonical -> sanctioning party display name
+    regime_defaults: dict[str, str]        # sanctioning party -> its regime when none is named
+    regime_target_defaults: dict[str, str] # target country -> its programme when none is named
+    regime_implies: dict[str, list[str]]   # regime -> regimes it implies
+    org_regimes: dict[str, str]            # organisation -> the regime its designations belong to
+    org_parties: dict[str, str]            # organisation -> the party it acts for (UN, EU, or its country)
 
 
 def _country_display(codes_to_names: dict[str, str], display: dict[str, str], code: str) -> str:
@@ -116,6 +121,9 @@ def _country_display(codes_to_names: dict[str, str], display: dict[str, str], co
 def load() -> Gazetteer:
     countries, names = _load_countries()
     regimes, issuers = _load_regimes(names)
+    regime_items = _regime_items()
+    org_items = yaml.safe_load((DATA / "organizations.yaml").read_text(encoding="utf-8")) or [] \
+        if (DATA / "organizations.yaml").exists() else []
     return Gazetteer(
         weapons=_load_weapons(names).finalize(),
         countries=countries.finalize(),
@@ -123,7 +131,18 @@ def load() -> Gazetteer:
         organizations=_load_organizations(names).finalize(),
         country_names=names,
         regime_issuers=issuers,
+        regime_defaults={i["default_for"]: i["name"] for i in regime_items if i.get("default_for")},
+        regime_target_defaults={i["default_for_target"]: i["name"] for i in regime_items if i.get("default_for_target")},
+        regime_implies={i["name"]: list(i["also"]) for i in regime_items if i.get("also")},
+        org_regimes={i["name"]: i["regime"] for i in org_items if i.get("regime")},
+        org_parties={i["name"]: i.get("party") or names.get(_country_code(i.get("country"), names) or "", "")
+                     for i in org_items if i.get("party") or i.get("type") in ("government_agency", "sanctions_authority")},
     )
+
+
+def _regime_items() -> list[dict]:
+    path = DATA / "regimes.yaml"
+    return (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if path.exists() else []
 
 
 def _load_countries() -> tuple[Matcher, dict[str, str]]:
@@ -202,10 +221,7 @@ def _load_weapons(names: dict[str, str]) -> Matcher:
 def _load_regimes(names: dict[str, str]) -> tuple[Matcher, dict[str, str]]:
     matcher = Matcher()
     issuers: dict[str, str] = {}
-    path = DATA / "regimes.yaml"
-    if not path.exists():
-        return matcher, issuers
-    for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+    for item in _regime_items():
         canonical = item["name"]
         issuer = item.get("sanctioning")
         if issuer:
@@ -213,6 +229,10 @@ def _load_regimes(names: dict[str, str]) -> tuple[Matcher, dict[str, str]]:
         name = Name("regime", canonical, country=issuer)
         for surface in [canonical] + list(item.get("aliases") or []):
             matcher.add(str(surface), name, exact=str(surface).isupper() and len(str(surface)) <= 3)
+        # Generic phrases ("sanctions package") name this regime only when its issuer is named nearby.
+        contextual = Name("regime", canonical, country=issuer, ambiguous=True)
+        for surface in item.get("context_aliases") or []:
+            matcher.add(str(surface), contextual, exact=str(surface).isupper())
     return matcher, issuers
 
 
@@ -223,7 +243,8 @@ def _load_organizations(names: dict[str, str]) -> Matcher:
         return matcher
     for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
         name = Name("organization", item["name"], category=item.get("type"),
-                    country=_country_code(item.get("country"), names))
+                    country=_country_code(item.get("country"), names),
+                    ambiguous=(item.get("kind_hint") or "") == "ambiguous")
         for surface in [item["name"]] + list(item.get("aliases") or []):
             matcher.add(str(surface), name, exact=True)
     return matcher

@@ -32,7 +32,7 @@ IMPOSE = re.compile(
     r"\b(?<!was )(?<!were )(?<!been )(imposed|imposes|impose|imposing|sanctioned|sanctioning|designated|designates|"
     r"blacklisted|blacklists|froze|freezes|freezing|added|adds|adding|slapped|threatened|threatens|targeted|targets|"
     r"penali[sz]ed|banned|bans|restricted|extended|extends|renewed|waived|lifted|eased|expanded|announced|unveiled|"
-    r"adopted|approved|put|puts|placed|listed|charged|indicted|fined)\b", re.I)
+    r"adopted|approved|put|puts|placed|listed|charged|indicted|fined|removed|removes|delisted|unfroze)\b", re.I)
 
 
 class RoleVotes:
@@ -135,32 +135,51 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
     return roles
 
 
+_TARGET_NOUN = re.compile(
+    r"^(?:'s)?\s+(?:[\w-]+\s+){0,2}?(?:companies|company|entities|entity|individuals|nationals|citizens|banks?|firms?|"
+    r"networks?|officials?|officers?|vessels|tankers|ships|traders?|suppliers?|businessmen|oligarchs?|"
+    r"central bank|military|government|regime|programmes?|programs?|exporters?|importers?|airlines?|generals?|"
+    r"commanders?|shipping|oil|arms makers|defence industry|defense industry)\b", re.I)
+PARTIES = {"European Union", "United Nations"}
+
+
 def sanction_roles(sentences: list, gaz: Gazetteer) -> dict[str, str]:
     votes = RoleVotes()
     for s in sentences:
         action = IMPOSE.search(s.text)
         for r in s.regimes:
             issuer = gaz.regime_issuers.get(r.name.canonical)
-            if issuer:
+            if issuer and (issuer in PARTIES or issuer in gaz.country_names.values()):
                 votes.add(issuer, "sanctioning", 1)
+        for o in s.organizations:
+            party = gaz.org_parties.get(o.name.canonical)
+            if party and action and o.end <= action.start() + 1:
+                votes.add(party, "sanctioning", 2)   # "OFAC designated …", "the Security Council imposed …"
         for m in s.countries:
             name = m.name.canonical
             before = _before(s.text, m)
             after = s.text[m.end:m.end + 60]
+            adjective = m.surface != name and not m.surface.isupper()
             if re.match(r"^(?:'s)?\s*(?:and [\w ]+? )?(sanctions|embargo|restrictive measures|blacklist|"
                         r"export controls|treasury|commerce department|state department|government|council|"
                         r"authorities|officials|foreign ministry|ministers)", after, re.I) and \
-                    not re.search(r"\b(on|against|targeting)\s+(?:the\s+)?$", before):
+                    not re.search(r"\b(on|against|targeting)\s+(?:the\s+)?$", before) and \
+                    not (adjective and re.match(r"^\s*(government|officials|authorities)", after, re.I) and action
+                         and m.start > action.start()):
                 votes.add(name, "sanctioning", 3)   # "US sanctions", "the EU's embargo", "UK Treasury"
             elif re.match(r"^(?:'s)?[\w\s,-]{0,30}?\b(?:was|were|has been|have been|had been|is being|are being|"
                           r"would be|could be|will be|being)\s+(?:sanctioned|designated|blacklisted|targeted|hit|"
                           r"penali[sz]ed|added|placed|put|listed)", after, re.I):
                 votes.add(name, "target", 3)        # "Turkey was sanctioned"
+            elif adjective and _TARGET_NOUN.match(after):
+                votes.add(name, "target", 3)        # "North Korean nationals", "Russian banks"
             elif re.search(r"\b(on|against|targeting|over|to)\s+(?:the\s+)?$", before):
                 votes.add(name, "target", 2)
             elif re.match(r"^[-\s]*(?:based|linked|registered|flagged|owned|backed|origin)\b", after, re.I) or \
                     re.search(r"\bin\s+(?:the\s+)?$", before):
                 votes.add(name, "target", 2)        # "Iran-based", "companies in the UAE"
+            elif re.match(r"^'s?\s", after) and _TARGET_NOUN.match(after):
+                votes.add(name, "target", 2)        # "Iran's central bank"
             elif action and m.end <= action.start():
                 votes.add(name, "sanctioning", 2)
             elif action and m.start >= action.end():

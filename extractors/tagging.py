@@ -102,7 +102,9 @@ class Tagger:
         return cls(gazetteer.load())
 
     def tag(self, title: str, text: str, published_at: datetime | None = None) -> TagResult:
-        sentences = [self._read(s) for s in split_sentences(f"{title}.\n{text}" if title else text)]
+        sentences = []
+        for raw in split_sentences(f"{title}.\n{text}" if title else text):
+            sentences.append(self._read(raw, sentences[-1] if sentences else None))
         result = TagResult()
         corporate = bool(title) and bool(_CORPORATE_DEAL.search(title)) and not sentences[0].weapons
         arms_evidence = [] if corporate else [s for s in sentences if self._is_arms_sentence(s)]
@@ -114,13 +116,20 @@ class Tagger:
         result.entities = self._entities(sentences, arms_evidence, sanction_evidence, published_at)
         return result
 
-    def _read(self, sentence: str) -> _Sentence:
-        weapons = [m for m in self.gaz.weapons.find(sentence)
-                   if not m.name.ambiguous or (_MILITARY.search(sentence) and not _SPORTS.search(sentence))]
-        countries = [m for m in self.gaz.countries.find(sentence)
-                     if not m.name.ambiguous or m.start > 0]
-        return _Sentence(sentence, weapons, countries, self.gaz.regimes.find(sentence),
-                         self.gaz.organizations.find(sentence))
+    def _read(self, sentence: str, previous: _Sentence | None = None) -> _Sentence:
+        military = bool(_MILITARY.search(sentence)) and not _SPORTS.search(sentence)
+        weapons = [m for m in self.gaz.weapons.find(sentence) if not m.name.ambiguous or military]
+        countries = [m for m in self.gaz.countries.find(sentence) if not m.name.ambiguous or m.start > 0]
+        organizations = [m for m in self.gaz.organizations.find(sentence)
+                         if not m.name.ambiguous or military or _SANCTION.search(sentence)]
+        nearby = {m.name.canonical for m in countries} | {m.name.country for m in organizations}
+        if previous is not None:
+            nearby |= {m.name.canonical for m in previous.countries} | {m.name.country for m in previous.organizations}
+        regimes = [m for m in self.gaz.regimes.find(sentence)
+                   if not m.name.ambiguous or m.name.country in nearby
+                   or self.gaz.country_names.get(m.name.country or "") in nearby
+                   or any(self.gaz.country_names.get(c or "") == m.name.country for c in nearby)]
+        return _Sentence(sentence, weapons, countries, regimes, organizations)
 
     @staticmethod
     def _is_arms_sentence(s: _Sentence) -> bool:
@@ -187,6 +196,17 @@ class Tagger:
         if sanctions:
             for name, role in sanction_roles(sanctions, self.gaz).items():
                 put(Entity("country", name, role, None, None))
+                default = (self.gaz.regime_defaults if role == "sanctioning" else self.gaz.regime_target_defaults).get(name)
+                if default:
+                    put(Entity("regime", default, None, None, None))
+            for s in sentences:  # "OFAC said …" anywhere in a sanctions story names the SDN list
+                for m in s.organizations:
+                    regime = self.gaz.org_regimes.get(m.name.canonical)
+                    if regime:
+                        put(Entity("regime", regime, None, None, m.surface))
+        for regime in [e.name for e in entities.values() if e.kind == "regime"]:
+            for implied in self.gaz.regime_implies.get(regime, []):
+                put(Entity("regime", implied, None, None, None))
         value_sentences = [s for s in sentences if _VALUE_CONTEXT.search(s.text)] if arms else []
         for s in value_sentences:
             for money in find_money(s.text, published_at):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -18,6 +19,10 @@ import yaml
 from extractors.tagging import Tagger
 
 HERE = Path(__file__).parent
+LABEL_RATES_DATE = datetime(2024, 7, 1)
+REGIME_VOCABULARY = {"CAATSA", "OFAC SDN", "EU sanctions", "UK sanctions", "UN Security Council sanctions", "Entity List",
+                     "Magnitsky", "Arms embargo", "Oil price cap", "Executive Order 14024", "Iran sanctions",
+                     "North Korea sanctions"}
 ROLE_KEYS = {"suppliers": "supplier", "recipients": "recipient", "sanctioning": "sanctioning", "targets": "target"}
 KIND_KEYS = {"weapon_systems": "weapon_system", "regimes": "regime"}
 
@@ -37,7 +42,9 @@ def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = No
     seconds = 0.0
     for article in articles:
         started = time.perf_counter()
-        result = tagger.tag(article["title"], article["text"])
+        # The set's labels convert money at 2024 average rates (see README.md); the tagger converts
+        # at the rate of the article's year, so the articles are dated in 2024.
+        result = tagger.tag(article["title"], article["text"], LABEL_RATES_DATE)
         seconds += time.perf_counter() - started
         got_tags = {t.tag for t in result.tags}
         truth_tags = set(article["tags"])
@@ -57,6 +64,9 @@ def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = No
         for key, kind in KIND_KEYS.items():
             truth = set(article.get(key) or [])
             got = {e.name for e in result.entities if e.kind == kind}
+            if kind == "regime":
+                # The set labels regimes from a fixed list; a finer one (Swiss sanctions) is not an error.
+                got &= REGIME_VOCABULARY
             _count(entity_counts[kind], truth, got, errors, article["id"], kind)
         for key, role in ROLE_KEYS.items():
             truth = set(article.get(key) or [])
