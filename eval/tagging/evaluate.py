@@ -62,7 +62,7 @@ def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = No
         if not truth_tags:
             continue  # entities are labelled only for tagged articles
         for key, kind in KIND_KEYS.items():
-            truth = set(article.get(key) or [])
+            truth = {_canonical(tagger, kind, name) for name in article.get(key) or []}
             got = {e.name for e in result.entities if e.kind == kind}
             if kind == "regime":
                 # The set labels regimes from a fixed list; a finer one (Swiss sanctions) is not an error.
@@ -91,6 +91,14 @@ def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = No
     report["values_stated"] = values_stated
     report["ms_per_article"] = round(1000 * seconds / max(1, len(articles)), 3)
     return report
+
+
+def _canonical(tagger: Tagger, kind: str, name: str) -> str:
+    """The gazetteer's canonical name for a labelled name ("Chunmoo" is the K239 Chunmoo), so the
+    score measures what was found, not which of its names the labeller preferred."""
+    matcher = tagger.gaz.weapons if kind == "weapon_system" else tagger.gaz.regimes
+    found = [m for m in matcher.find(name) if m.start == 0 and m.end == len(name)]
+    return found[0].name.canonical if found else name
 
 
 def _count(counts: list[int], truth: set[str], got: set[str], errors, article_id: str, label: str) -> None:
