@@ -7,8 +7,9 @@ import re
 from extractors.pagemeta import json_names
 
 _NAME = r"([A-Z][\w&.'-]*(?:[ -][A-Z][\w&.'-]*){0,4})"
-# "NEW DELHI, Nov 14 (Reuters) -" at the start of the body.
-_DATELINE = re.compile(r"^[A-Z][A-Za-z .'/-]{1,40},?\s+(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+)?\(" + _NAME + r"\)\s*[-–—]")
+# "NEW DELHI, Nov 14 (Reuters) -" or "OSTROVEC, Slovakia, March 4 (Agency) -" near the start of the body.
+_DATELINE = re.compile(r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-]{1,30})?,?\s+"
+                       r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+)?\(" + _NAME + r"\)\s*[-–—]")
 _PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
 _VIA = re.compile(r"\b(?:per|from)\s+" + _NAME + r"\s+via\s+", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:\d{4}\s*)?" + _NAME)
@@ -24,7 +25,7 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     own = _norm(own_source or "")
     candidates: list[str] = []
     head = text[:400]
-    match = _DATELINE.match(head.lstrip())
+    match = _DATELINE.search(head)
     if match:
         candidates.append(match.group(1))
     for pattern in (_PROVIDED_BY, _VIA, _SOURCE_LINE):
@@ -49,5 +50,6 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def _visible_tail(html: str) -> str:
-    # "Provided by" lines often sit in page chrome that text extraction drops.
-    return _TAGS.sub(" ", html[-200_000:])
+    # "Provided by" lines often sit in page chrome that text extraction drops. Tags become line
+    # breaks so a name never runs on into the next element's text.
+    return _TAGS.sub("\n", html[-200_000:])

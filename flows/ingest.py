@@ -18,13 +18,14 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from extractors import feeds as feed_poller
-from extractors import http
 from extractors.article import ArticleExtractor
-from extractors.dedup import StoryIndex, article_id_for, signature, signature_bytes, signature_from_bytes, text_hash
+from extractors.dedup import Fingerprint, StoryIndex, article_id_for, fingerprint, signature_bytes
 from extractors.fetch import fetch_pages
+from extractors.robots import RobotsCache
+from extractors.schedule import is_due
 from extractors.tagging import Tagger
-from newsflow.feedlist import load_feed_list
-from newsflow.models import Article, Failure, FeedEntry, FeedPoll, FeedSource, FeedState
+from newsflow.feedlist import load_feed_list, merge_sources
+from newsflow.models import Article, Failure, FeedEntry, FeedPoll, FeedSource, FeedState, StoryLink
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -38,6 +39,7 @@ class RunSummary:
     feeds_polled: int = 0
     feeds_failed: int = 0
     feeds_not_modified: int = 0
+    feeds_not_due: int = 0
     new_entries: int = 0
     pages_fetched: int = 0
     articles_stored: int = 0
@@ -54,22 +56,18 @@ class RunSummary:
 
 
 async def _poll_all(sources: list[FeedSource], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
-    limiter = http.HostLimiter(settings.per_host_connections)
-    gate = asyncio.Semaphore(settings.feed_concurrency)
-
-    async with http.make_client(settings) as client:
-        async def one(source: FeedSource) -> FeedPoll:
-            async with gate:
-                state = states.get(source.url) or FeedState(feed_url=source.url)
-                return await feed_poller.poll_feed(client, source, state, settings, limiter)
-
-        return list(await asyncio.gather(*(one(s) for s in sources)))
+    return await feed_poller.poll_many(sources, states, settings)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settings, run_id: str,
-               summary: RunSummary) -> None:
-    polls = asyncio.run(_poll_all(sources, warehouse.feed_states(), settings))
+               summary: RunSummary, poll_all: bool = False) -> None:
+    """Poll the feeds that are due (all of them with `poll_all`); a feed never polled is due."""
+    states = warehouse.feed_states()
+    now = _utcnow()
+    due = sources if poll_all else [s for s in sources if is_due(states.get(s.url), now)]
+    summary.feeds_not_due += len(sources) - len(due)
+    polls = asyncio.run(_poll_all(due, states, settings)) if due else []
     names = {s.url: s.name for s in sources}
     entries, failures = [], []
     for poll in polls:
@@ -89,49 +87,58 @@ def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settin
     get_run_logger().info("polled %d feeds: %d new entries, %d feeds failed", len(polls), new, len(failures))
 
 
-def _article_row(article: Article, link, content_hash: str, sig, article_id: str) -> dict:
+def _article_row(article: Article, link: StoryLink, fp: Fingerprint, article_id: str, version: int,
+                 seq: int) -> dict:
     return dict(
         article_id=article_id, url=article.url, canonical_url=article.canonical_url,
         final_url=article.final_url, redirects=list(article.redirects),
         source=article.source, domain=article.domain, title=article.title, author=article.author,
         published_at=article.published_at, fetched_at=article.fetched_at, language=article.language,
-        text=article.text, word_count=article.word_count, content_hash=content_hash,
+        text=article.text, word_count=article.word_count, content_hash=fp.content_hash,
         syndicated_from=article.syndicated_from, feed_url=article.feed_url, story_id=link.story_id,
         story_reason=link.reason, story_similarity=link.similarity,
-        story_matched_article_id=link.matched_article_id, signature=signature_bytes(sig),
+        story_matched_article_id=link.matched_article_id, signature=signature_bytes(fp.signature),
+        n_shingles=fp.n_shingles, version=version, seq=seq,
     )
 
 
 @task(name="process-batch", cache_policy=NO_CACHE)
 def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: ArticleExtractor,
                   tagger: Tagger, index: StoryIndex, settings: Settings, run_id: str,
-                  summary: RunSummary) -> None:
+                  summary: RunSummary, robots: RobotsCache | None = None) -> None:
     """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
     by_key = {e.entry_key: e for e in batch}
-    fetched = asyncio.run(fetch_pages(batch, settings))
+    fetched = asyncio.run(fetch_pages(batch, settings, robots))
     pages = [p for p in fetched if not isinstance(p, Failure)]
     failures = [f for f in fetched if isinstance(f, Failure)]
     summary.pages_fetched += len(pages)
     extracted = extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
     rows, tags, entities, outcomes = [], [], [], []
     now = _utcnow()
+    versions: dict[str, tuple[int, str]] = {}   # article_id -> (version, content hash) seen in this batch
     for result in extracted:
         if isinstance(result, Failure):
             failures.append(result)
             continue
         entry = by_key[result.entry_key]
         result.feed_url = entry.feed_url
-        content_hash = text_hash(result.text)
-        sig = signature(result.text)
+        fp = fingerprint(result.text)
         article_id = article_id_for(result.canonical_url)
-        link = index.assign(result.canonical_url, content_hash, sig, result.published_at, article_id)
+        link = index.assign(result.canonical_url, fp, result.published_at, article_id)
+        version = 1
         if link.reason == "canonical_url":
-            # The same page reached through another URL: one article, recorded as stored.
-            outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored",
-                                 detail=f"same page as article {link.matched_article_id}", decided_at=now))
-            continue
-        index.add(article_id, link.story_id, result.canonical_url, content_hash, sig, result.published_at)
-        rows.append(_article_row(result, link, content_hash, sig, article_id))
+            # The same page again, through another URL or re-fetched: a new version only if its text changed.
+            article_id = link.matched_article_id or article_id
+            latest = versions.get(article_id) or warehouse.latest_version(article_id)
+            if latest is None or latest[1] == fp.content_hash:
+                outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored",
+                                     detail=f"same page as article {article_id}", decided_at=now))
+                continue
+            version = latest[0] + 1
+            link = StoryLink(link.story_id, "update", None, article_id)
+        versions[article_id] = (version, fp.content_hash)
+        seq = index.add(article_id, link.story_id, result.canonical_url, fp, result.published_at)
+        rows.append(_article_row(result, link, fp, article_id, version, seq))
         tagged = tagger.tag(result.title or "", result.text, result.published_at)
         tags.extend((article_id, t, tagger.version) for t in tagged.tags)
         entities.extend((article_id, e, tagger.version) for e in tagged.entities)
@@ -150,37 +157,54 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
     summary.failures += len(failures)
 
 
+def load_story_index(warehouse: Warehouse, settings: Settings) -> StoryIndex:
+    """The saved story index, caught up with the warehouse; rebuilt if the two disagree."""
+    options = dict(threshold=settings.near_duplicate_threshold, max_days=settings.near_duplicate_max_days)
+    index = StoryIndex.load(settings.data_dir / "state", **options)
+    if len(index) and warehouse.article_at_seq(len(index) - 1) != index.article_at(len(index) - 1):
+        index = StoryIndex(**options)
+    index.add_many(warehouse.story_index_rows(from_seq=len(index)))
+    return index
+
+
 def _chunks(items: list, size: int):
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(feeds_file: str = "feeds.yaml", data_dir: str | None = None,
-           allow_private_networks: bool | None = None) -> dict:
-    """Poll the feeds in `feeds_file`, fetch new articles, and load tagged, deduplicated stories."""
+def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
+           allow_private_networks: bool | None = None, poll_all: bool = False,
+           obey_robots: bool | None = None) -> dict:
+    """Poll the due feeds in `feeds_file` and the imported subscriptions (every feed with
+    `poll_all`), fetch new articles, and load tagged, deduplicated stories."""
     overrides = {}
     if data_dir is not None:
         overrides["data_dir"] = Path(data_dir)
     if allow_private_networks is not None:
         overrides["allow_private_networks"] = allow_private_networks
+    if obey_robots is not None:
+        overrides["obey_robots"] = obey_robots
     settings = Settings(**overrides)
     run_id = uuid.uuid4().hex[:12]
     started = _utcnow()
     summary = RunSummary()
-    sources = load_feed_list(feeds_file)
+    sources = load_feed_list(feeds_file) if feeds_file else []
     warehouse = Warehouse(settings.lake_dir)
     try:
-        poll_feeds(sources, warehouse, settings, run_id, summary)
+        sources = merge_sources(sources, warehouse.subscriptions())
+        poll_feeds(sources, warehouse, settings, run_id, summary, poll_all)
+        robots = RobotsCache()
         pending = warehouse.pending_entries(settings.max_fetch_attempts)
         if pending:
-            index = StoryIndex(settings.near_duplicate_threshold, settings.near_duplicate_max_days)
-            for article_id, story_id, url, content_hash, sig, published in warehouse.story_index_rows():
-                index.add(article_id, story_id, url, content_hash, signature_from_bytes(sig), published)
+            index = load_story_index(warehouse, settings)
             tagger = Tagger.default()
             with ArticleExtractor(settings.extract_workers) as extractor:
                 for batch in _chunks(pending, settings.batch_size):
-                    process_batch(batch, warehouse, extractor, tagger, index, settings, run_id, summary)
+                    process_batch(batch, warehouse, extractor, tagger, index, settings, run_id, summary, robots)
+            # Saved only after every batch committed: the lake stays the source of truth, and the
+            # next run catches up on whatever a killed run committed after the last save.
+            index.save(settings.data_dir / "state")
         counts = warehouse.counts()
         summary.stories = counts["stories"]
         totals = summary.totals()

@@ -3,7 +3,16 @@
 CREATE TABLE IF NOT EXISTS feed_state (
     feed_url VARCHAR, name VARCHAR, title VARCHAR, etag VARCHAR, last_modified VARCHAR,
     body_hash VARCHAR, last_polled_at TIMESTAMP, last_status VARCHAR, error_count INTEGER,
-    last_error VARCHAR, next_poll_at TIMESTAMP
+    last_error VARCHAR, next_poll_at TIMESTAMP, poll_url VARCHAR, redirect_candidate VARCHAR,
+    poll_interval_s INTEGER
+);
+-- Feed scheduling and moved-feed columns, added after the first release; no-ops when present.
+ALTER TABLE feed_state ADD COLUMN IF NOT EXISTS poll_url VARCHAR;
+ALTER TABLE feed_state ADD COLUMN IF NOT EXISTS redirect_candidate VARCHAR;
+ALTER TABLE feed_state ADD COLUMN IF NOT EXISTS poll_interval_s INTEGER;
+-- Feeds added with `newsflow feeds import`; `ingest` polls them as well as any --feeds FILE.
+CREATE TABLE IF NOT EXISTS subscriptions (
+    feed_url VARCHAR, name VARCHAR, added_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS entries (
     entry_key VARCHAR, feed_url VARCHAR, url VARCHAR, guid VARCHAR, title VARCHAR,
@@ -19,8 +28,12 @@ CREATE TABLE IF NOT EXISTS article_rows (
     published_at TIMESTAMP, fetched_at TIMESTAMP, language VARCHAR, text VARCHAR,
     word_count INTEGER, content_hash VARCHAR, syndicated_from VARCHAR, feed_url VARCHAR,
     story_id VARCHAR, story_reason VARCHAR, story_similarity DOUBLE, story_matched_article_id VARCHAR,
-    signature BLOB
+    signature BLOB, n_shingles INTEGER, version INTEGER, seq BIGINT
 );
+-- Columns added after the first release; a no-op on lakes that have them.
+ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS n_shingles INTEGER;
+ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS version INTEGER;
+ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS seq BIGINT;
 CREATE TABLE IF NOT EXISTS tag_rows (
     article_id VARCHAR, tag VARCHAR, score DOUBLE, evidence VARCHAR, tagger_version VARCHAR
 );

@@ -15,11 +15,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from newsflow.models import Entity, Failure, FeedEntry, FeedState, Tag
+from newsflow.models import Entity, Failure, FeedEntry, FeedSource, FeedState, Tag
 from warehouse import lake
 
 FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
-                      "last_status", "error_count", "last_error", "next_poll_at")
+                      "last_status", "error_count", "last_error", "next_poll_at", "poll_url",
+                      "redirect_candidate", "poll_interval_s")
 
 
 def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
@@ -101,11 +102,27 @@ class Warehouse:
             self._insert(con, "feed_state", state_rows, FEED_STATE_COLUMNS)
             self._insert(con, "entries", entry_rows,
                          ("entry_key", "feed_url", "url", "guid", "title", "published_at", "first_seen_at"),
-                         unless_exists="t.entry_key = incoming.entry_key")
+                         # An item whose GUID changed but whose link did not is not a new entry.
+                         unless_exists="t.entry_key = incoming.entry_key OR "
+                                       "(t.url = incoming.url AND t.feed_url = incoming.feed_url)")
             self._insert_failures(con, failures, run_id)
 
         self._transaction(body)
         return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+
+    def subscriptions(self) -> list[FeedSource]:
+        """Feeds added with `newsflow feeds import`, oldest first."""
+        rows = self.con.execute("SELECT feed_url, name FROM subscriptions ORDER BY added_at, feed_url").fetchall()
+        return [FeedSource(url=url, name=name) for url, name in rows]
+
+    def add_subscriptions(self, sources: list[FeedSource]) -> int:
+        """Subscribe to feeds not yet subscribed to; returns how many were new."""
+        now = datetime.utcnow()
+        rows = [dict(feed_url=s.url, name=s.name, added_at=now) for s in {s.url: s for s in sources}.values()]
+        before = self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
+        self._transaction(lambda con: self._insert(con, "subscriptions", rows, ("feed_url", "name", "added_at"),
+                                                   unless_exists="t.feed_url = incoming.feed_url"))
+        return self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0] - before
 
     def pending_entries(self, max_attempts: int, limit: int | None = None) -> list[FeedEntry]:
         """Entry URLs with no final outcome yet: new ones, and retryable failures with attempts
@@ -130,35 +147,52 @@ class Warehouse:
 
     # -- articles ------------------------------------------------------------------------------
 
-    def story_index_rows(self) -> list[tuple]:
+    def story_index_rows(self, from_seq: int = 0) -> list[tuple]:
+        """Article versions for the story index, in the order they were indexed."""
         return self.con.execute("""
-            SELECT article_id, story_id, canonical_url, content_hash, signature, published_at
-            FROM article_rows ORDER BY fetched_at, article_id
-        """).fetchall()
+            SELECT article_id, story_id, canonical_url, content_hash, signature, coalesce(n_shingles, 0), published_at
+            FROM article_rows WHERE coalesce(seq, -1) >= ? OR (seq IS NULL AND ? = 0)
+            ORDER BY seq NULLS FIRST, fetched_at, article_id
+        """, [from_seq, from_seq]).fetchall()
+
+    def article_at_seq(self, seq: int) -> str | None:
+        row = self.con.execute("SELECT article_id FROM article_rows WHERE seq = ?", [seq]).fetchone()
+        return row[0] if row else None
+
+    def latest_version(self, article_id: str) -> tuple[int, str] | None:
+        """(version, content_hash) of the newest stored version of an article."""
+        return self.con.execute("""
+            SELECT coalesce(version, 1), content_hash FROM article_rows WHERE article_id = ?
+            ORDER BY coalesce(version, 1) DESC LIMIT 1""", [article_id]).fetchone()
 
     def commit_batch(self, articles: list[dict], tags: list[tuple[str, Tag, str]],
                      entities: list[tuple[str, Entity, str]], outcomes: list[dict],
                      failures: list[Failure], run_id: str) -> None:
-        """One transaction per batch: articles with their tags and entities, and the outcome of
-        every entry in the batch, so a killed run redoes at most this batch."""
+        """One transaction per batch: article versions with their tags and entities, and the
+        outcome of every entry in the batch, so a killed run redoes at most this batch. A new
+        version of an article replaces that article's tags and entities."""
         tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
                     for a, t, v in tags]
         entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
                             mention=e.mention, tagger_version=v) for a, e, v in entities]
-        new_ids = {a["article_id"] for a in articles}
-        existing = set()
-        if new_ids:
-            existing = {r[0] for r in self.con.execute(
-                "SELECT article_id FROM article_rows WHERE article_id IN (SELECT unnest(?))", [list(new_ids)]).fetchall()}
-        articles = [a for a in articles if a["article_id"] not in existing]
+        keys = [(a["article_id"], a["version"]) for a in articles]
+        existing: set[tuple[str, int]] = set()
+        if keys:
+            existing = set(self.con.execute(
+                "SELECT article_id, coalesce(version, 1) FROM article_rows WHERE article_id IN (SELECT unnest(?))",
+                [[k[0] for k in keys]]).fetchall())
+        articles = [a for a in articles if (a["article_id"], a["version"]) not in existing]
         fresh = {a["article_id"] for a in articles}
+        updated = sorted({a["article_id"] for a in articles if a["version"] > 1})
         tag_rows = [t for t in tag_rows if t["article_id"] in fresh]
         entity_rows = [e for e in entity_rows if e["article_id"] in fresh]
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
+            if updated:
+                con.execute("DELETE FROM tag_rows WHERE article_id IN (SELECT unnest(?))", [updated])
+                con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [updated])
             if articles:
-                self._insert(con, "article_rows", articles, articles[0].keys(),
-                             unless_exists="t.article_id = incoming.article_id")
+                self._insert(con, "article_rows", articles, articles[0].keys())
             self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
             self._insert(con, "entity_rows", entity_rows,
                          ("article_id", "kind", "name", "role", "value_usd", "mention", "tagger_version"))
@@ -196,7 +230,7 @@ class Warehouse:
 
     def counts(self) -> dict[str, int]:
         return {
-            "articles": self.con.execute("SELECT count(*) FROM article_rows").fetchone()[0],
+            "articles": self.con.execute("SELECT count(DISTINCT article_id) FROM article_rows").fetchone()[0],
             "stories": self.con.execute("SELECT count(DISTINCT story_id) FROM article_rows").fetchone()[0],
             "articles_tagged": self.con.execute("SELECT count(DISTINCT article_id) FROM tag_rows").fetchone()[0],
         }

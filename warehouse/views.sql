@@ -1,9 +1,14 @@
 -- The public SQL contract (see README). Add columns freely; never rename or remove these.
+-- One row per article: its latest version. Earlier versions stay in article_versions.
+CREATE OR REPLACE VIEW latest_articles AS
+SELECT * FROM article_rows
+QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY coalesce(version, 1) DESC, seq DESC NULLS LAST) = 1;
+
 CREATE OR REPLACE VIEW story_originals AS
 WITH credited AS (
     -- The source that copies credit most often is the story's original source.
     SELECT story_id, mode(syndicated_from) AS credited_source
-    FROM article_rows WHERE syndicated_from IS NOT NULL GROUP BY story_id
+    FROM latest_articles WHERE syndicated_from IS NOT NULL GROUP BY story_id
 ), ranked AS (
     SELECT a.story_id, a.article_id, a.canonical_url, a.source, a.title, a.published_at,
            row_number() OVER (
@@ -13,7 +18,7 @@ WITH credited AS (
                         a.published_at ASC NULLS LAST, a.fetched_at ASC, a.article_id ASC
            ) AS rank,
            c.credited_source
-    FROM article_rows a LEFT JOIN credited c USING (story_id)
+    FROM latest_articles a LEFT JOIN credited c USING (story_id)
 )
 SELECT story_id, article_id AS original_article_id, canonical_url AS original_url,
        coalesce(credited_source, source) AS original_source, title
@@ -22,16 +27,29 @@ FROM ranked WHERE rank = 1;
 CREATE OR REPLACE VIEW articles AS
 SELECT a.article_id, a.canonical_url AS url, a.source, a.domain, a.title, a.author,
        a.published_at, a.fetched_at, a.language, a.text, a.word_count, a.story_id,
-       (a.article_id = o.original_article_id) AS is_original, a.syndicated_from,
+       (a.article_id = o.original_article_id) AS is_original,
+       -- A copy credits its source explicitly (dateline, "Provided by", JSON); failing that, a copy
+       -- of another outlet's text in the same story is syndicated from the story's original source.
+       coalesce(a.syndicated_from,
+                CASE WHEN a.article_id <> o.original_article_id AND lower(a.source) <> lower(o.original_source)
+                     THEN o.original_source END) AS syndicated_from,
+       CASE WHEN a.syndicated_from IS NOT NULL THEN 'credited'
+            WHEN a.article_id <> o.original_article_id AND lower(a.source) <> lower(o.original_source)
+            THEN 'content_match' END AS attribution,
        a.url AS feed_link, a.final_url, a.redirects, a.feed_url, a.content_hash,
-       a.story_reason, a.story_similarity, a.story_matched_article_id
-FROM article_rows a LEFT JOIN story_originals o USING (story_id);
+       a.story_reason, a.story_similarity, a.story_matched_article_id, coalesce(a.version, 1) AS version
+FROM latest_articles a LEFT JOIN story_originals o USING (story_id);
+
+CREATE OR REPLACE VIEW article_versions AS
+SELECT article_id, coalesce(version, 1) AS version, canonical_url AS url, source, title, published_at,
+       fetched_at, text, word_count, content_hash, story_id, story_reason, story_similarity
+FROM article_rows;
 
 CREATE OR REPLACE VIEW stories AS
 SELECT o.story_id, o.title, o.original_article_id, o.original_url, o.original_source,
        min(a.published_at) AS first_published_at, count(*) AS n_articles,
        list(DISTINCT a.source ORDER BY a.source) AS sources
-FROM story_originals o JOIN article_rows a USING (story_id)
+FROM story_originals o JOIN latest_articles a USING (story_id)
 GROUP BY ALL;
 
 CREATE OR REPLACE VIEW article_tags AS
@@ -41,9 +59,10 @@ CREATE OR REPLACE VIEW entities AS
 SELECT article_id, kind, name, role, value_usd, mention, tagger_version FROM entity_rows;
 
 CREATE OR REPLACE VIEW feeds AS
-SELECT feed_url, coalesce(name, title) AS title, last_polled_at, last_status, error_count,
-       last_error, next_poll_at, etag, last_modified
-FROM feed_state;
+SELECT feed_url, coalesce(f.name, s.name, f.title) AS title, f.last_polled_at, f.last_status,
+       coalesce(f.error_count, 0) AS error_count, f.last_error, f.next_poll_at, f.etag, f.last_modified,
+       coalesce(f.poll_url, feed_url) AS poll_url, f.poll_interval_s, (s.feed_url IS NOT NULL) AS subscribed
+FROM feed_state f FULL OUTER JOIN subscriptions s USING (feed_url);
 
 CREATE OR REPLACE VIEW failures AS
 SELECT url, stage, error, failed_at AS "at", retryable, run_id FROM failure_rows;
