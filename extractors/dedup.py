@@ -1,12 +1,13 @@
 """Content identity: exact text hashes, MinHash near-duplicates, and the story index that assigns
 each article to exactly one story with the reason it joined.
 
-The index holds one entry per stored article version: its MinHash signature, shingle count,
+The index holds one entry per stored article version: the low bits of its MinHash signature, shingle count,
 publication day and story. Near-duplicate candidates come from banded LSH (32 bands of 4 rows)
-kept in sorted NumPy arrays, with a small dict for recent inserts that is merged in batches,
+kept in a sorted NumPy array, with a small dict for recent inserts that is merged in batches,
 so a million articles fit in well under 1.5 GiB and a lookup costs well under a millisecond.
 
-A candidate joins a story when the estimated Jaccard similarity of their 5-word shingles is at
+All bands share one sorted uint64 table (band number in the high half) so a lookup is two
+vectorised binary searches. A candidate joins a story when the estimated Jaccard similarity of their 5-word shingles is at
 least `threshold`, or when one text is nearly contained in the other (an updated wire story
 with paragraphs added); and only when they were published within `max_days` of each other."""
 
@@ -87,6 +88,22 @@ def band_hashes(signatures: np.ndarray) -> np.ndarray:
     return ((mixed ^ (mixed >> np.uint64(29))) >> np.uint64(32)).astype(np.uint32)
 
 
+_BAND_SALT = (np.arange(BANDS, dtype=np.uint64) * np.uint64(0x9E3779B1) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def band_keys(signatures: np.ndarray) -> np.ndarray:
+    """(n, NUM_PERM) signatures to (n, BANDS) uint32 keys salted by band number, so all bands
+    share one sorted table. A rare clash between bands only adds a candidate that the signature
+    comparison then rejects."""
+    return band_hashes(signatures) ^ _BAND_SALT
+
+
+def verify_bits(signature: np.ndarray) -> np.ndarray:
+    """The low 16 bits of each MinHash value: enough to estimate Jaccard (a false match costs
+    1/65536 per position) at half the memory of the full signature."""
+    return (np.asarray(signature, dtype=np.uint32) & np.uint32(0xFFFF)).astype(np.uint16)
+
+
 def _day(when: datetime | None) -> int:
     return -1 if when is None else (when - _EPOCH).days
 
@@ -110,14 +127,31 @@ class _SortedKeys:
         self.keys, self.positions = keys[order].astype(self.dtype), positions[order].astype(np.int32)
 
     def merge(self) -> None:
+        """Fold the recent adds into the sorted base: sort the few, then insert them in one pass
+        (no re-sort of the base, and one new array rather than several temporaries)."""
         if not self.recent_count:
             return
         add_keys = np.fromiter((k for k, ps in self.recent.items() for _ in ps), dtype=self.dtype, count=self.recent_count)
         add_pos = np.fromiter((p for ps in self.recent.values() for p in ps), dtype=np.int32, count=self.recent_count)
-        keys = np.concatenate([self.keys, add_keys])
-        positions = np.concatenate([self.positions, add_pos])
-        self.bulk(keys, positions)
+        order = np.argsort(add_keys, kind="stable")
+        add_keys, add_pos = add_keys[order], add_pos[order]
+        where = np.searchsorted(self.keys, add_keys, side="right")
+        self.keys = np.insert(self.keys, where, add_keys)
+        self.positions = np.insert(self.positions, where, add_pos)
         self.recent, self.recent_count = {}, 0
+
+    def get_many(self, keys: np.ndarray) -> list[int]:
+        """Positions for all `keys` at once: one vectorised search instead of one per key."""
+        found: list[int] = []
+        if len(self.keys):
+            left = np.searchsorted(self.keys, keys, side="left")
+            right = np.searchsorted(self.keys, keys, side="right")
+            for lo, hi in zip(left[right > left].tolist(), right[right > left].tolist()):
+                found.extend(self.positions[lo:hi].tolist())
+        if self.recent:
+            for key in keys.tolist():
+                found.extend(self.recent.get(key, ()))
+        return found
 
     def get(self, key: int) -> list[int]:
         found: list[int] = []
@@ -144,14 +178,14 @@ class StoryIndex:
         self.containment = containment
         self.min_jaccard_for_containment = min_jaccard_for_containment
         self._size = 0
-        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint16)
         self._shingles = np.empty(0, dtype=np.int32)
         self._days = np.empty(0, dtype=np.int32)
         self._story = np.empty(0, dtype=np.int32)
         self._article = np.empty(0, dtype="S20")
         self._story_names: list[str] = []
         self._story_lookup: dict[str, int] = {}
-        self._bands = [_SortedKeys(np.uint32) for _ in range(BANDS)]
+        self._bands = _SortedKeys(np.uint32)
         self._urls = _SortedKeys(np.uint64)
         self._hashes = _SortedKeys(np.uint64)
 
@@ -184,17 +218,17 @@ class StoryIndex:
         """Index one article version; returns its position (the warehouse's `seq`)."""
         position = self._size
         self._grow(position + 1)
-        self._sigs[position] = fp.signature
+        self._sigs[position] = verify_bits(fp.signature)
         self._shingles[position] = fp.n_shingles
         self._days[position] = _day(published_at)
         self._story[position] = self._story_number(story_id)
         self._article[position] = article_id.encode()
         self._size += 1
-        for band, key in enumerate(band_hashes(fp.signature[None, :])[0]):
-            self._bands[band].add(int(key), position)
+        for key in band_keys(fp.signature[None, :])[0].tolist():
+            self._bands.add(key, position)
         self._urls.add(_key64(canonical_url), position)
         self._hashes.add(_key64(fp.content_hash), position)
-        if self._bands[0].recent_count >= MERGE_EVERY:
+        if self._urls.recent_count >= MERGE_EVERY:
             self.merge()
         return position
 
@@ -206,7 +240,7 @@ class StoryIndex:
         start, count = self._size, len(rows)
         self._grow(start + count)
         sigs = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.uint32).reshape(count, NUM_PERM)
-        self._sigs[start:start + count] = sigs
+        self._sigs[start:start + count] = verify_bits(sigs)
         self._shingles[start:start + count] = [r[5] or 0 for r in rows]
         self._days[start:start + count] = [_day(r[6]) for r in rows]
         self._story[start:start + count] = [self._story_number(r[1]) for r in rows]
@@ -214,15 +248,15 @@ class StoryIndex:
         self._size += count
         positions = np.arange(start, start + count, dtype=np.int32)
         self.merge()
-        for band, keys in enumerate(band_hashes(sigs).T):
-            table = self._bands[band]
-            table.bulk(np.concatenate([table.keys, keys]), np.concatenate([table.positions, positions]))
+        keys = band_keys(sigs)
+        self._bands.bulk(np.concatenate([self._bands.keys, keys.ravel()]),
+                         np.concatenate([self._bands.positions, np.repeat(positions, BANDS)]))
         for table, values in ((self._urls, [r[2] for r in rows]), (self._hashes, [r[3] for r in rows])):
             keys = np.fromiter((_key64(v) for v in values), dtype=np.uint64, count=count)
             table.bulk(np.concatenate([table.keys, keys]), np.concatenate([table.positions, positions]))
 
     def merge(self) -> None:
-        for table in self._bands + [self._urls, self._hashes]:
+        for table in (self._bands, self._urls, self._hashes):
             table.merge()
 
     # -- lookup --------------------------------------------------------------------------------
@@ -234,15 +268,13 @@ class StoryIndex:
     def assign(self, canonical_url: str, fp: Fingerprint, published_at: datetime | None,
                new_article_id: str) -> StoryLink:
         """Decide the story of a new article version; does not add it."""
-        same_url = self._urls.get(_key64(canonical_url))
+        same_url = self._urls.get(_key64(canonical_url))  # one key: a scalar search is cheapest
         if same_url:
             return self._entry(same_url[-1], "canonical_url", 1.0)
         same_text = self._hashes.get(_key64(fp.content_hash))
         if same_text:
             return self._entry(same_text[0], "exact_hash", 1.0)
-        candidates: set[int] = set()
-        for band, key in enumerate(band_hashes(fp.signature[None, :])[0]):
-            candidates.update(self._bands[band].get(int(key)))
+        candidates = set(self._bands.get_many(band_keys(fp.signature[None, :])[0]))
         if not candidates:
             return StoryLink(new_article_id, "new_story", None, None)
         positions = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
@@ -253,7 +285,7 @@ class StoryIndex:
             positions = positions[(days < 0) | (np.abs(days - day) <= self.max_days)]
         if not len(positions):
             return StoryLink(new_article_id, "new_story", None, None)
-        jaccard = (self._sigs[positions] == fp.signature).sum(axis=1) / NUM_PERM
+        jaccard = (self._sigs[positions] == verify_bits(fp.signature)).sum(axis=1) / NUM_PERM
         sizes = self._shingles[positions].astype(np.float64)
         intersection = jaccard * (sizes + fp.n_shingles) / (1.0 + jaccard)
         smaller = np.maximum(1.0, np.minimum(sizes, fp.n_shingles))
@@ -271,7 +303,7 @@ class StoryIndex:
 
     def nbytes(self) -> int:
         arrays = (self._sigs, self._shingles, self._days, self._story, self._article)
-        return sum(a.nbytes for a in arrays) + sum(t.nbytes() for t in self._bands + [self._urls, self._hashes])
+        return sum(a.nbytes for a in arrays) + sum(t.nbytes() for t in (self._bands, self._urls, self._hashes))
 
     def save(self, directory: Path) -> None:
         """Write the index atomically; the warehouse stays the source of truth."""
@@ -285,8 +317,7 @@ class StoryIndex:
             "url_keys": self._urls.keys, "url_pos": self._urls.positions,
             "hash_keys": self._hashes.keys, "hash_pos": self._hashes.positions,
         }
-        for band, table in enumerate(self._bands):
-            payload[f"band{band}_keys"], payload[f"band{band}_pos"] = table.keys, table.positions
+        payload["band_keys"], payload["band_pos"] = self._bands.keys, self._bands.positions
         temporary = directory / "story-index.tmp.npz"
         with temporary.open("wb") as handle:
             np.savez(handle, **payload)
@@ -307,8 +338,7 @@ class StoryIndex:
             index._story_lookup = {s: i for i, s in enumerate(index._story_names)}
             index._urls.keys, index._urls.positions = data["url_keys"].copy(), data["url_pos"].copy()
             index._hashes.keys, index._hashes.positions = data["hash_keys"].copy(), data["hash_pos"].copy()
-            for band, table in enumerate(index._bands):
-                table.keys, table.positions = data[f"band{band}_keys"].copy(), data[f"band{band}_pos"].copy()
+            index._bands.keys, index._bands.positions = data["band_keys"].copy(), data["band_pos"].copy()
         return index
 
     def article_at(self, position: int) -> str | None:

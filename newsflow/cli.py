@@ -1,4 +1,4 @@
-"""The `newsflow` command line: ingest, sql, demo, retag, story."""
+"""The `newsflow` command line: ingest, sql, feeds, demo, retag, story."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pathlib import Path
 from newsflow.quiet import configure_prefect_environment, silence_shutdown_noise
 
 SUMMARY_LINES = [
-    ("feeds_polled", "feeds polled"), ("feeds_failed", "feeds failed"), ("new_entries", "new entries"),
+    ("feeds_polled", "feeds polled"), ("feeds_failed", "feeds failed"), ("feeds_not_due", "feeds not due"),
+    ("new_entries", "new entries"),
     ("pages_fetched", "pages fetched"), ("articles_stored", "articles stored"), ("failures", "failures"),
     ("stories", "stories (total)"), ("articles_tagged", "articles tagged"),
 ]
@@ -30,11 +31,31 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(os.environ.get("NEWSFLOW_DATA_DIR", "data"))
 
 
-def _run_ingest(feeds_file: Path, data_dir: Path, allow_private: bool, verbose: bool) -> dict:
+def _run_ingest(feeds_file: Path | None, data_dir: Path, allow_private: bool, verbose: bool,
+                poll_all: bool = False, obey_robots: bool | None = None) -> dict:
     configure_prefect_environment(verbose)
     from flows.ingest import ingest
 
-    return ingest(feeds_file=str(feeds_file), data_dir=str(data_dir), allow_private_networks=allow_private)
+    return ingest(feeds_file=str(feeds_file) if feeds_file else None, data_dir=str(data_dir),
+                  allow_private_networks=allow_private, poll_all=poll_all, obey_robots=obey_robots)
+
+
+def _subscription_count(data_dir: Path) -> int:
+    import duckdb
+
+    from newsflow import connect
+    from warehouse.lake import WarehouseMissingError
+
+    try:
+        con = connect(data_dir)
+    except WarehouseMissingError:
+        return 0
+    try:
+        return con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
 
 
 def _print_summary(totals: dict) -> None:
@@ -62,17 +83,21 @@ def _print_failures(data_dir: Path, limit: int = 20) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    """Run one ingest flow run over the feeds in FILE and print a summary."""
+    """Run one ingest flow run over the due feeds (in FILE and the imported ones) and print a summary."""
     from newsflow.feedlist import FeedListError, load_feed_list
 
-    feeds = Path(args.feeds)
-    try:
-        load_feed_list(feeds)
-    except FeedListError as exc:
-        return _fail(str(exc))
+    feeds = Path(args.feeds) if args.feeds else None
     data_dir = _data_dir(args)
+    if feeds is not None:
+        try:
+            load_feed_list(feeds)
+        except FeedListError as exc:
+            return _fail(str(exc))
+    elif not _subscription_count(data_dir):
+        return _fail("no feeds to poll: pass --feeds FILE, or add feeds with `newsflow feeds import FILE.opml`")
     try:
-        totals = _run_ingest(feeds, data_dir, args.allow_private_networks, args.verbose)
+        totals = _run_ingest(feeds, data_dir, args.allow_private_networks, args.verbose,
+                             poll_all=args.all, obey_robots=False if args.ignore_robots else None)
     except Exception as exc:  # a systemic failure: report it in one line, exit non-zero
         if args.verbose:
             raise
@@ -96,7 +121,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"serving the sample web: {len(web.sites)} sites on {web.host}, ports "
               f"{web.base_port}-{web.base_port + len(web.sites) - 1}")
         try:
-            totals = _run_ingest(feeds_file, data_dir, True, args.verbose)
+            totals = _run_ingest(feeds_file, data_dir, True, args.verbose, poll_all=True)
         except Exception as exc:
             if args.verbose:
                 raise
@@ -125,6 +150,53 @@ def _print_top_stories(data_dir: Path, limit: int = 10) -> None:
     print("\ntop stories (copies, original source, tags, title):")
     for n, source, title, tags in rows:
         print(f"  {n:>2}  {source or '?':<24} {tags or '-':<20} {title}")
+
+
+def cmd_retag(args: argparse.Namespace) -> int:
+    """Re-run the tagger over stored text (no fetching), replacing tags from older tagger versions."""
+    from flows.retag import retag_articles
+    from newsflow.settings import Settings
+
+    settings = Settings(data_dir=_data_dir(args))
+    if not (settings.lake_dir / "catalog.sqlite").exists():
+        return _fail(f"no warehouse at {settings.lake_dir}: run `newsflow ingest` first")
+    result = retag_articles(settings.lake_dir, args.all)
+    print(f"retagged {result['articles_retagged']} articles; {result['articles_tagged']} carry a tag")
+    return 0
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    """Print a story's copies: which is the original, who each credits, and why it joined."""
+    from newsflow import connect
+    from warehouse.lake import WarehouseMissingError
+
+    try:
+        con = connect(_data_dir(args))
+    except WarehouseMissingError as exc:
+        return _fail(str(exc))
+    try:
+        story = con.execute("""SELECT story_id, title, original_source, n_articles, first_published_at FROM stories
+                               WHERE story_id = ? OR story_id LIKE ? || '%'""", [args.story_id.strip(), args.story_id.strip()]).fetchall()
+        if len(story) != 1:
+            return _fail(f"no story {args.story_id!r}" if not story else f"{args.story_id!r} matches {len(story)} stories")
+        story_id, title, original_source, n_articles, first = story[0]
+        copies = con.execute("""
+            SELECT article_id, is_original, source, syndicated_from, attribution, story_reason, story_similarity,
+                   story_matched_article_id, published_at, version, url
+            FROM articles WHERE story_id = ? ORDER BY NOT is_original, published_at NULLS LAST, article_id""",
+                             [story_id]).fetchall()
+    finally:
+        con.close()
+    print(f"story {story_id}: {title}")
+    print(f"  original source: {original_source}; {n_articles} article(s); first published {first}")
+    for (article_id, original, source, synd, attribution, reason, similarity, matched, published, version, url) in copies:
+        why = {"new_story": "started the story", "exact_hash": f"same text as {matched}",
+               "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
+               "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
+               "canonical_url": f"same page as {matched}", "update": f"new version of {matched}"}.get(reason, reason)
+        role = "ORIGINAL" if original else f"copy of {synd} ({attribution})" if synd else "copy"
+        print(f"  - {article_id} [{role}] {source}, {published}, v{version}\n      {url}\n      joined: {why}")
+    return 0
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
@@ -167,17 +239,117 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    """Subscribe to the feeds in an OPML (or YAML) file; `ingest` polls them from then on."""
+    from newsflow.feedlist import FeedListError, load_feed_list
+    from newsflow.settings import Settings
+    from warehouse.store import Warehouse
+
+    try:
+        sources = load_feed_list(Path(args.file))
+    except FeedListError as exc:
+        return _fail(str(exc))
+    if not sources:
+        return _fail(f"{args.file} lists no http(s) feeds")
+    warehouse = Warehouse(Settings(data_dir=_data_dir(args)).lake_dir)
+    try:
+        added = warehouse.add_subscriptions(sources)
+    finally:
+        warehouse.close()
+    print(f"imported {len(sources)} feed{'s' if len(sources) != 1 else ''} from {args.file}: "
+          f"{added} new, {len(sources) - added} already subscribed")
+    return 0
+
+
+def _known_feeds(data_dir: Path) -> list[tuple]:
+    from newsflow import connect
+
+    con = connect(data_dir)
+    try:
+        return con.execute("""
+            SELECT feed_url, title, last_polled_at, last_status, error_count, next_poll_at, last_error
+            FROM feeds ORDER BY coalesce(title, feed_url), feed_url""").fetchall()
+    finally:
+        con.close()
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    """Write every feed the warehouse knows (imported or polled) as OPML, to stdout or --output."""
+    from newsflow.feedlist import to_opml
+    from newsflow.models import FeedSource
+    from warehouse.lake import WarehouseMissingError
+
+    try:
+        rows = _known_feeds(_data_dir(args))
+    except WarehouseMissingError as exc:
+        return _fail(str(exc))
+    document = to_opml([FeedSource(url=row[0], name=row[1]) for row in rows])
+    if args.output:
+        Path(args.output).write_text(document, encoding="utf-8")
+        print(f"wrote {len(rows)} feeds to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(document)
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    """List every feed with its health: last poll, status, errors in a row, next poll, last error."""
+    from warehouse.lake import WarehouseMissingError
+
+    try:
+        rows = _known_feeds(_data_dir(args))
+    except WarehouseMissingError as exc:
+        return _fail(str(exc))
+    columns = ["feed_url", "title", "health", "last_polled_at", "last_status", "error_count", "next_poll_at",
+               "last_error"]
+    table = []
+    for url, title, polled, status, errors, next_poll, error in rows:
+        health = "never polled" if polled is None else ("ok" if not errors else f"failing ({errors} in a row)")
+        table.append((url, title, health, polled, status, errors, next_poll, error))
+    _print_rows(columns, table, args.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help=cmd_ingest.__doc__, description=cmd_ingest.__doc__)
-    ingest.add_argument("--feeds", required=True, help="YAML (feeds: [{url, name}]) or OPML file")
+    ingest.add_argument("--feeds", help="YAML (feeds: [{url, name}]) or OPML file; optional once feeds "
+                                        "are imported with `newsflow feeds import`")
     ingest.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
     ingest.add_argument("--allow-private-networks", action="store_true",
                         help="allow fetching loopback and private addresses (off by default)")
+    ingest.add_argument("--all", action="store_true",
+                        help="poll every feed now, not only those whose next poll time has come")
+    ingest.add_argument("--ignore-robots", action="store_true",
+                        help="fetch article pages even where robots.txt disallows it")
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect logs and tracebacks")
     ingest.set_defaults(func=cmd_ingest)
+
+    feeds = sub.add_parser("feeds", help="import, export and list the feeds newsflow polls",
+                           description="Import, export and list the feeds newsflow polls.")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_import = feeds_sub.add_parser("import", help=cmd_feeds_import.__doc__, description=cmd_feeds_import.__doc__)
+    feeds_import.add_argument("file", help="OPML (or YAML) file of feeds")
+    feeds_export = feeds_sub.add_parser("export", help=cmd_feeds_export.__doc__, description=cmd_feeds_export.__doc__)
+    feeds_export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    feeds_list = feeds_sub.add_parser("list", help=cmd_feeds_list.__doc__, description=cmd_feeds_list.__doc__)
+    feeds_list.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    for command, func in ((feeds_import, cmd_feeds_import), (feeds_export, cmd_feeds_export),
+                          (feeds_list, cmd_feeds_list)):
+        command.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
+        command.set_defaults(func=func)
+
+    retag = sub.add_parser("retag", help=cmd_retag.__doc__, description=cmd_retag.__doc__)
+    retag.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
+    retag.add_argument("--all", action="store_true", help="retag every article, not only stale ones")
+    retag.set_defaults(func=cmd_retag)
+
+    story = sub.add_parser("story", help=cmd_story.__doc__, description=cmd_story.__doc__)
+    story.add_argument("story_id", help="a story id (or a unique prefix of one)")
+    story.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
+    story.set_defaults(func=cmd_story)
 
     sql = sub.add_parser("sql", help=cmd_sql.__doc__, description=cmd_sql.__doc__)
     sql.add_argument("query")

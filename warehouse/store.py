@@ -201,6 +201,16 @@ class Warehouse:
 
         self._transaction(body)
 
+    def articles_to_retag(self, tagger_version: str, everything: bool) -> list[tuple]:
+        """(article_id, title, text, published_at) of articles whose tags an older tagger wrote,
+        or that were never tagged by this version."""
+        where = "" if everything else """
+            WHERE a.article_id NOT IN (SELECT article_id FROM tag_rows WHERE tagger_version = $v
+                                       UNION SELECT article_id FROM entity_rows WHERE tagger_version = $v)"""
+        return self.con.execute(f"""
+            SELECT a.article_id, a.title, a.text, a.published_at FROM latest_articles a {where}
+            ORDER BY a.article_id""", {"v": tagger_version} if not everything else {}).fetchall()
+
     def replace_tags(self, tags: list[tuple[str, Tag, str]], entities: list[tuple[str, Entity, str]],
                      article_ids: list[str]) -> None:
         """Swap the tags and entities of these articles for a new tagger's output."""
