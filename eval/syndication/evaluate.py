@@ -1,11 +1,12 @@
 """Score deduplication and attribution on the labelled syndication set, through the real
 extraction path (chrome leaking into the text is part of the problem).
 
-Usage: python eval/syndication/evaluate.py [--errors]
+Usage: python eval/syndication/evaluate.py [--errors] [--baselines]
 Builds the pages first if eval/syndication/out is missing."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import subprocess
@@ -132,9 +133,63 @@ def run(show_errors: bool = False) -> dict:
     return report
 
 
+# -- baselines the issue names, on the same extracted texts -------------------------------------
+
+def _pairwise(labels: list[dict], same: dict[tuple[str, str], bool]) -> dict:
+    tp = fp_ = fn = 0
+    for a, b in itertools.combinations(labels, 2):
+        truth, predicted = a["story_key"] == b["story_key"], same[(a["page_id"], b["page_id"])]
+        tp += truth and predicted
+        fp_ += predicted and not truth
+        fn += truth and not predicted
+    return {"precision": round(tp / (tp + fp_), 4) if tp + fp_ else 1.0, "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0}
+
+
+def _simhash(tokens: set[str]) -> int:
+    weights = [0] * 64
+    for token in tokens:
+        value = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
+        for bit in range(64):
+            weights[bit] += 1 if value >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+
+
+def baselines() -> dict:
+    """URL + title within one source over 7 days (Media Cloud's rule), SimHash at Hamming
+    distance <= 3, and exact 5-shingle Jaccard >= 0.6, each as a pairwise same-story decision."""
+    from extractors.dedup import shingles, words
+    from extractors.urls import canonicalize_url
+
+    labels = _load()
+    info = {}
+    for label in labels:
+        html = (OUT / label["path"]).read_text(encoding="utf-8")
+        page = Page(label["page_id"], label["url"], label["url"], (), 200, "text/html", html, datetime(2026, 1, 1))
+        article = extract_article(page)
+        if isinstance(article, Failure):
+            continue
+        grams = set(shingles(words(article.text)))
+        info[label["page_id"]] = (canonicalize_url(article.canonical_url), article.source,
+                                  " ".join(words(article.title or "")), grams, _simhash(grams),
+                                  datetime.fromisoformat(label["published"].replace("Z", "+00:00")))
+    kept = [label for label in labels if label["page_id"] in info]
+    rules = {"url_or_title_same_source_7d": {}, "simhash_hamming_le_3": {}, "jaccard_5shingle_ge_0.6": {}}
+    for a, b in itertools.combinations(kept, 2):
+        ia, ib = info[a["page_id"]], info[b["page_id"]]
+        key = (a["page_id"], b["page_id"])
+        rules["url_or_title_same_source_7d"][key] = ia[0] == ib[0] or (
+            ia[1] == ib[1] and ia[2] == ib[2] and abs((ia[5] - ib[5]).days) <= 7)
+        rules["simhash_hamming_le_3"][key] = bin(ia[4] ^ ib[4]).count("1") <= 3
+        union = len(ia[3] | ib[3])
+        rules["jaccard_5shingle_ge_0.6"][key] = union > 0 and len(ia[3] & ib[3]) / union >= 0.6
+    return {name: _pairwise(kept, decisions) for name, decisions in rules.items()}
+
+
 def main() -> None:
     report = run("--errors" in sys.argv)
     errors = report.pop("errors", [])
+    if "--baselines" in sys.argv:
+        report["baselines"] = baselines()
     print(json.dumps(report, indent=2))
     for line in errors:
         print("  ", line)
