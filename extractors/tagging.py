@@ -17,7 +17,7 @@ from extractors.money import find_money
 from extractors.roles import IMPOSE, arms_roles, sanction_roles
 from newsflow.models import Entity, Tag
 
-VERSION = "rules-1"
+VERSION = "rules-2"
 
 _SENTENCE = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
 
@@ -183,11 +183,11 @@ class Tagger:
 
         for s in sentences:
             for m in s.weapons:
-                put(Entity("weapon_system", m.name.canonical, None, None, m.surface))
+                put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category))
             for m in s.regimes:
                 put(Entity("regime", m.name.canonical, None, None, m.surface))
             for m in s.organizations:
-                put(Entity("organization", m.name.canonical, None, None, m.surface))
+                put(Entity("organization", m.name.canonical, None, None, m.surface, m.name.category))
             for m in s.countries:
                 put(Entity("country", m.name.canonical, None, None, m.surface))
         for name, roles in (arms_roles(arms, self.gaz) if arms else {}).items():

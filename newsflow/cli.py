@@ -115,7 +115,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from newsflow.demo_web import SampleWeb
 
     data_dir = Path(args.data_dir or "demo-data")
-    with SampleWeb(base_port=args.port) as web, tempfile.TemporaryDirectory() as tmp:
+    web = SampleWeb(base_port=args.port)
+    try:
+        web.__enter__()
+    except OSError as exc:
+        return _fail(f"cannot serve the sample web on 127.0.0.1 ports {args.port}-{args.port + len(web.sites) - 1} "
+                     f"({exc.strerror}); free them or pass --port N")
+    with web, tempfile.TemporaryDirectory() as tmp:
         feeds_file = Path(tmp) / "demo-feeds.yaml"
         feeds_file.write_text(yaml.safe_dump({"feeds": web.feeds}), encoding="utf-8")
         print(f"serving the sample web: {len(web.sites)} sites on {web.host}, ports "

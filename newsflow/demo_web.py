@@ -31,8 +31,16 @@ class SampleWeb:
         self.requests: list[str] = []
 
     def __enter__(self) -> SampleWeb:
+        if self._servers:
+            return self
         for offset, site in enumerate(self.sites):
-            server = self._bind(site["slug"], self.base_port + offset if self.base_port else 0)
+            try:
+                server = self._bind(site["slug"], self.base_port + offset if self.base_port else 0)
+            except OSError:
+                for bound in self._servers:  # not serving yet: close, don't wait for a shutdown
+                    bound.server_close()
+                self._servers = []
+                raise
             self.bases[site["slug"]] = f"http://{self.host}:{server.server_address[1]}"
             self._servers.append(server)
         for server in self._servers:
@@ -43,6 +51,7 @@ class SampleWeb:
         for server in self._servers:
             server.shutdown()
             server.server_close()
+        self._servers = []
 
     @property
     def feeds(self) -> list[dict[str, str]]:

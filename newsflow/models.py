@@ -26,6 +26,10 @@ class FeedState:
     error_count: int = 0
     last_error: str | None = None
     next_poll_at: datetime | None = None
+    # Where the feed is fetched from, once a permanent redirect has been seen on two polls in a row.
+    poll_url: str | None = None
+    redirect_candidate: str | None = None  # a permanent redirect target seen once, not yet trusted
+    poll_interval_s: int | None = None  # the interval learnt from the feed's publishing rate
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,7 @@ class Entity:
     role: str | None = None
     value_usd: float | None = None
     mention: str | None = None
+    category: str | None = None  # a weapon system's SIPRI-style category; an organisation's type
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ CREATE TABLE IF NOT EXISTS tag_rows (
 );
 CREATE TABLE IF NOT EXISTS entity_rows (
     article_id VARCHAR, kind VARCHAR, name VARCHAR, role VARCHAR, value_usd DOUBLE,
-    mention VARCHAR, tagger_version VARCHAR
+    mention VARCHAR, tagger_version VARCHAR, category VARCHAR
 );
+ALTER TABLE entity_rows ADD COLUMN IF NOT EXISTS category VARCHAR;
 CREATE TABLE IF NOT EXISTS failure_rows (
     url VARCHAR, stage VARCHAR, error VARCHAR, failed_at TIMESTAMP, entry_key VARCHAR,
     retryable BOOLEAN, run_id VARCHAR

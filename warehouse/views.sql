@@ -56,7 +56,29 @@ CREATE OR REPLACE VIEW article_tags AS
 SELECT article_id, tag, score, evidence, tagger_version FROM tag_rows;
 
 CREATE OR REPLACE VIEW entities AS
-SELECT article_id, kind, name, role, value_usd, mention, tagger_version FROM entity_rows;
+SELECT article_id, kind, name, role, value_usd, mention, category, tagger_version FROM entity_rows;
+
+-- One row per arms-deal story and weapon system (a deal naming no system has one row with a NULL
+-- system): who supplies, who receives, what it is, what it is worth.
+CREATE OR REPLACE VIEW arms_deals AS
+WITH deal_entities AS (
+    SELECT a.story_id, e.kind, e.name, e.role, e.value_usd, e.category
+    FROM latest_articles a
+    JOIN entity_rows e USING (article_id)
+    WHERE a.article_id IN (SELECT article_id FROM tag_rows WHERE tag = 'arms_deal')
+), per_story AS (
+    SELECT story_id,
+           string_agg(DISTINCT name, ', ' ORDER BY name) FILTER (WHERE kind = 'country' AND role = 'supplier') AS supplier,
+           string_agg(DISTINCT name, ', ' ORDER BY name) FILTER (WHERE kind = 'country' AND role = 'recipient') AS recipient,
+           max(value_usd) FILTER (WHERE kind = 'money') AS value_usd
+    FROM deal_entities GROUP BY story_id
+), systems AS (
+    SELECT DISTINCT story_id, name AS system, category FROM deal_entities WHERE kind = 'weapon_system'
+)
+SELECT p.story_id, p.supplier, p.recipient, w.system, w.category, p.value_usd, s.first_published_at, s.title
+FROM per_story p
+JOIN stories s USING (story_id)
+LEFT JOIN systems w USING (story_id);
 
 CREATE OR REPLACE VIEW feeds AS
 SELECT feed_url, coalesce(f.name, s.name, f.title) AS title, f.last_polled_at, f.last_status,
