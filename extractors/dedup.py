@@ -143,10 +143,18 @@ class _SortedKeys:
     def get_many(self, keys: np.ndarray) -> list[int]:
         """Positions for all `keys` at once: one vectorised search instead of one per key."""
         found: list[int] = []
-        if len(self.keys):
+        size = len(self.keys)
+        if size:
+            # One binary search per key (each costs cache misses on a large table); equal keys
+            # are rare, so walk forward from the first match instead of searching again.
             left = np.searchsorted(self.keys, keys, side="left")
-            right = np.searchsorted(self.keys, keys, side="right")
-            for lo, hi in zip(left[right > left].tolist(), right[right > left].tolist()):
+            hit = left < size
+            hit[hit] = self.keys[left[hit]] == keys[hit]
+            for lo in left[hit].tolist():
+                key = self.keys[lo]
+                hi = lo + 1
+                while hi < size and self.keys[hi] == key:
+                    hi += 1
                 found.extend(self.positions[lo:hi].tolist())
         if self.recent:
             for key in keys.tolist():
