@@ -63,6 +63,10 @@ _ARMS_NOUN = re.compile(
     r"interceptors?|systems?|hardware|equipment|armou?red)\b", re.I)
 
 
+_CUSTOMERS = re.compile(r"^(?:,\s*[A-Z][\w ]{1,25}?)*(?:,?\s+and\s+[A-Z][\w ]{1,25}?)?\s+(?:were|are|as|remain|being)?\s*"
+                        r"(?:the\s+)?(?:main|largest|biggest|top|key|leading|remaining|\s)*(?:customers|buyers|importers|clients|recipients)\b")
+
+
 def _next_verb(text: str, start: int, width: int = 90) -> str | None:
     """The kind of the first verb after a mention in its clause: give, take or impose."""
     window = text[start:start + width]
@@ -82,9 +86,12 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
         text = s.text
         give, take = GIVE.search(text), TAKE.search(text)
         verb = min((v for v in (give, take) if v), key=lambda v: v.start(), default=None)
-        parties = list(s.countries) + [o for o in s.organizations
-                                       if o.name.country and o.name.category in ("manufacturer", "arms_exporter")]
-        weapons_at = [w.start for w in s.weapons]
+        makers_here = [o for o in s.organizations if o.name.country and o.name.category in ("manufacturer", "arms_exporter")]
+        # "Germany's KNDS", "Britain's BAE Systems": the text names the company's country.
+        owned = {o.start for o in makers_here for c in s.countries
+                 if 2 <= o.start - c.end <= 3 and text[c.end:o.start].startswith("'")}
+        parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
+        weapons = {w.start: w for w in s.weapons}
         for m in parties:
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end:m.end + 60]
@@ -93,16 +100,24 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
                 makers.add(name or "")
                 votes.add(name, "supplier", 2)       # manufacturers and exporters sell
                 continue
-            if re.match(r"^'s?\s+[A-Z]", after) and any(o.start == m.end + 3 or o.start == m.end + 2
-                                                         for o in s.organizations):
-                continue                             # "Britain's BAE Systems": the company speaks
-            if re.search(r"\bto\s+(?:the\s+)?$", before):
+            possessed = next((w for start, w in weapons.items() if 2 <= start - m.end <= 12), None) \
+                if after.startswith("'") else None
+            if any(m.end + 2 <= start <= m.end + 3 for start in owned):
+                makers.add(name)
+                votes.add(name, "supplier", 3)
+            elif possessed is not None:
+                # "India's S-400 systems" belong to their buyer; "Russia's S-400" to its maker.
+                origin = gaz.country_names.get(possessed.name.country or "")
+                votes.add(name, "supplier" if origin == name else "recipient", 2)
+            elif _CUSTOMERS.match(text[m.end:m.end + 120]):
+                votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
+            elif re.search(r"\bto\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 3)
             elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
                 votes.add(name, "supplier", 3)
             elif re.search(r"\bfor\s+(?:the\s+)?$", before) and re.match(rf"^(?:'s)?\s*{_FORCES}", after, re.I):
                 votes.add(name, "recipient", 3)
-            elif m.surface != name and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons_at):
+            elif m.surface != name and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)

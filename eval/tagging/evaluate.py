@@ -1,6 +1,6 @@
 """Score the tagger on the labelled evaluation set.
 
-Usage: python eval/tagging/evaluate.py [dev|heldout|both] [--errors]
+Usage: python eval/tagging/evaluate.py [dev|dev2|heldout|all] [--errors]
 
 Prints per-tag precision/recall/F1, the hard-negative false-positive rate, entity recall and
 precision by kind and role, supplier/recipient role accuracy, and deal-value accuracy (within 5%).
@@ -114,11 +114,11 @@ def load(split: str) -> list[dict]:
 
 
 def main() -> None:
-    which = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "both"
+    which = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "all"
     show_errors = "--errors" in sys.argv
     tagger = Tagger.default()
-    for split in (["dev", "heldout"] if which == "both" else [which]):
-        errors: list[str] | None = [] if show_errors and split == "dev" else None
+    for split in (["dev", "dev2", "heldout"] if which == "all" else [which]):
+        errors: list[str] | None = [] if show_errors and split != "heldout" else None
         report = evaluate(load(split), tagger, errors)
         print(f"== {split} (tagger {tagger.version})")
         print(yaml.safe_dump(report, sort_keys=False))
