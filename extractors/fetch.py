@@ -94,5 +94,14 @@ async def fetch_pages(entries: list[FeedEntry], settings: Settings, robots: Robo
     so each host's robots.txt is read once."""
     limiter = http.make_limiter(settings)
     robots = robots if robots is not None else RobotsCache()
+
+    async def one(client, entry: FeedEntry) -> Page | Failure:
+        try:
+            return await fetch_page(client, entry, settings, limiter, robots)
+        except Exception as exc:  # a bug must cost one page, not the run
+            return Failure(entry.url, "fetch", f"newsflow hit an unexpected error (please report it) while "
+                                               f"fetching {entry.url}: {type(exc).__name__}: {exc}",
+                           _now(), entry.entry_key, retryable=True)
+
     async with http.make_client(settings, resolver=resolver) as client:
-        return list(await asyncio.gather(*(fetch_page(client, e, settings, limiter, robots) for e in entries)))
+        return list(await asyncio.gather(*(one(client, e) for e in entries)))

@@ -184,7 +184,7 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
 
     The total time limit covers the time spent talking to servers, not the time spent waiting
     for a turn at a busy host."""
-    budget = settings.total_timeout if total_timeout is None else total_timeout
+    budget = limit = settings.total_timeout if total_timeout is None else total_timeout
     redirects: list[str] = []
     statuses: list[int] = []
     current = url
@@ -193,9 +193,11 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
         try:
             check_url(current, allow_private=settings.allow_private_networks, resolve=False,
                       allowed_networks=settings.allowed_networks)
+            host = host_key(current)
         except UnsafeAddressError as exc:
             raise FetchError(str(exc)) from None
-        host = host_key(current)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"{current} is not a valid URL: {exc}") from None
         slot = limiter.slot(host) if limiter is not None else contextlib.nullcontext()
         async with slot:
             started = time.monotonic()
@@ -203,7 +205,7 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
                 status, resp_headers, body, wire = await asyncio.wait_for(
                     _stream(client, current, headers or {}, max_bytes), timeout=max(budget, 0.001))
             except (asyncio.TimeoutError, TimeoutError):
-                raise FetchError(f"gave up on {current} after {settings.total_timeout:g} s (total time limit)",
+                raise FetchError(f"gave up on {current} after {limit:g} s (total time limit)",
                                  retryable=True) from None
             except UnsafeAddressError as exc:
                 raise FetchError(str(exc)) from None

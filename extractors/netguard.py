@@ -130,7 +130,10 @@ def check_host(host: str, port: int | None = None, *, allow_private: bool = Fals
 
 def check_url(url: str, *, allow_private: bool = False, resolve: bool = True,
               allowed_networks: Iterable[str] = ()) -> list[str]:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise UnsafeAddressError(f"refused to fetch {url!r}: it is not a valid URL ({exc})") from None
     if parts.scheme not in ("http", "https"):
         raise UnsafeAddressError(f"refused to fetch {url!r}: only http and https are allowed")
     try:

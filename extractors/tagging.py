@@ -26,7 +26,19 @@ _DEAL = re.compile(
     r"contract\w*|deal|deals|deliver\w*|acquir\w*|acquisition|suppl(?:y|ies|ied|ying)|export\w*|import\w*|"
     r"transfer\w*|licen[cs]ed production|co-produc\w*|local production|foreign military sales?|FMS|"
     r"arms package|signed for|take delivery|taken delivery|handover|handed over|cancel\w*|stalled|scrapp\w*|"
-    r"receiv\w*|picks?|picked|selects?|selected)\b", re.I)
+    r"receiv\w*|picks?|picked|selects?|selected|sign(?:s|ed|ing)?|inks?|inked|clinch\w*|finalis\w*|finaliz\w*|"
+    r"letters? of offer and acceptance|LOA|notified Congress|government-to-government)\b", re.I)
+# Movement of weapons ("launchers sent to Russia", "tanks reach Ukraine"): an arms transfer only
+# when a weapon system or a weapon noun is in the same sentence.
+_TRANSFER = re.compile(
+    r"\b(sent|send|sends|sending|ship(?:s|ped|ping|ment|ments)?|donat\w*|gift\w*|provid\w*|equip|equips|"
+    r"will equip|arriv\w*|reach(?:es|ed)?|seiz\w*|intercept\w*|bound for|handed|hands over|rolled out)\b", re.I)
+_WEAPON_NOUN = re.compile(
+    r"\b(missiles?|rockets?|rocket launchers?|launchers?|drones?|tanks?|howitzers?|guns|artillery|shells|munitions|"
+    r"ammunition|fighter jets?|warplanes?|combat aircraft|helicopters?|interceptors?|air[- ]defen[cs]e|weapons?|arms)\b", re.I)
+# Agreements that are not arms deals, whatever else the sentence mentions.
+_OTHER_DEALS = re.compile(r"\b(nuclear|trade|free[- ]trade|peace|ceasefire|grain|climate|gas|energy|debt|tax|"
+                          r"budget|coalition|plea|settlement)\s+(deals?|agreements?|accords?)\b", re.I)
 _MILITARY = re.compile(
     r"\b(fighter|fighters|jets?|aircraft|helicopters?|drones?|UAVs?|missiles?|air[- ]defen[cs]e|tanks?|"
     r"howitzers?|artillery|warships?|frigates?|submarines?|corvettes?|destroyers?|armou?red|rocket launchers?|"
@@ -34,28 +46,42 @@ _MILITARY = re.compile(
     r"air force|navy|army|military|interceptors?|radars?|rifles|systems)\b", re.I)
 _SANCTION = re.compile(
     r"\b(sanction\w*|asset freezes?|froze\w*|freez\w* (?:of )?assets|embargo\w*|blacklist\w*|designat\w*|"
+    r"(?:export[- ])?control list|revok\w* (?:a |the |its )?licen[cs]es?|general licen[cs]e|entry bans?|"
+    r"(?:bar(?:s|red)?|ban(?:s|ned)?) (?:\w+ ){0,3}(?:officials|nationals|citizens|executives|lawmakers)|visa bans?|"
     r"restrictive measures|export controls?|export ban|travel bans?|price cap|secondary tariffs|"
     r"delist\w*|waiver|evad\w*|evasion|(?:unreliable )?entity list)\b", re.I)
-_STRONG_SANCTION = re.compile(r"\b(sanction\w*|asset freezes?|frozen (?:[\w-]+ ){0,3}assets|embargo\w*|blacklist\w*|restrictive measures|"
+_STRONG_SANCTION = re.compile(r"\b(sanction\w*|asset freezes?|frozen (?:[\w-]+ ){0,3}assets|free(?:ze|zes|zing) (?:the )?assets|"
+                              r"froze (?:the )?assets|embargo\w*|blacklist\w*|restrictive measures|(?:export[- ])?control list|"
+                              r"revok\w* (?:a |the |its )?licen[cs]es?|entry bans?|visa bans?|"
+                              r"(?:bar(?:s|red)?|ban(?:s|ned)?) (?:\w+ ){0,3}(?:officials|nationals|citizens|executives|lawmakers)|"
                               r"(?:unreliable )?entity list)\b", re.I)
 _SPORTS = re.compile(
     r"\b(NFL|NBA|NHL|MLB|NCAA|FIFA|UEFA|league|season|coach|quarterback|touchdown|playoffs?|match|"
     r"tournament|athletes?|championship|olympic\w*|federation|club|referee|players?|fans|stadium|"
-    r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef)\b", re.I)
+    r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef|UFC|MMA|bouts?|boxing|"
+    r"boxers?|knockout|heavyweight|lightweight|middleweight|welterweight|cyclists?|doping|anti-doping|"
+    r"testing agency|Tour de France|athletic commission|racing|jockey)\b", re.I)
 _COURT = re.compile(r"\b(judge|court|lawyer|attorney|counsel|disciplinary|bar association)\b", re.I)
 _NOT_ARMS = re.compile(
     r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|acquisition of|acquire[sd]? (?:the |a )?"
     r"\w+(?: \w+)? (?:division|unit|business|company|group|maker|firm)|weather satellite|launch(ed)? a satellite|"
     r"parade|arms control|gun control|firearms? dealers?|airlines?|airliners?|carrier's|national carrier|flag carrier|passenger|narrowbod\w*|"
-    r"widebod\w*|A3[2-8]\dneo|A350|Boeing 7[3-8]7)\b", re.I)
+    r"widebod\w*|A3[2-8]\dneo|A350|Boeing 7[3-8]7|firefight\w* (?:planes|aircraft)|water[- ]?bomb\w*|"
+    r"gun dealers?|gun shops?|gun sales|background checks?|hunting rifles?|civilian firearms|robotic arms?|"
+    r"robot arms?|industrial arms?|coat of arms|tank tops?|think tanks?|fish tanks?|septic tanks?|fuel tanks?|"
+    r"gas tanks?|launch\w* (?:\w+ ){0,4}satellites?|launch services|launch contract|non-military|civilian sectors?)\b", re.I)
 # "sanctioned Rs 1,200 crore" or "sanctions a loan": approval of money, not a restrictive measure.
 _SANCTION_AS_APPROVAL = re.compile(
-    r"\bsanction(?:s|ed|ing)?\s+(?:an?\s+|the\s+)?(?:additional\s+|new\s+)?(?:Rs\.?|INR|₹|\$|€|£|\d|loans?|grants?|"
+    r"\bsanction(?:s|ed|ing)?\s+(?:an?\s+|the\s+)?(?:additional\s+|new\s+)?(?:Rs\.?|INR|₹|\$|€|£|loans?|grants?|"
     r"funds?|funding|budget|projects?|plans?|construction|recruitment|posts)|\bsanctioned (?:strength|posts|"
-    r"budget|amount|capacity|limit|level|cost)", re.I)
+    r"budget|amount|capacity|limit|level|cost)|\bsanctioned by (?:the )?[\w ]{0,40}?(?:commission|board|"
+    r"authority|body|association|federation|league|council of)|\bsanction(?:s|ed)? (?:a |the )?[\w -]{0,30}?"
+    r"(?:fight|bout|event|race|match|tournament|game|rally|concert|march)\b", re.I)
 _EVASION = re.compile(r"\b(breach\w*|violat\w*|evad\w*|evasion|circumvent\w*|smuggl\w*|divert\w*)\b", re.I)
 _VALUE_CONTEXT = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|priced)\b", re.I)
-_EXPORT_CONTROL = re.compile(r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*|restrictions?)\b", re.I)
+_EXPORT_CONTROL = re.compile(r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*|restrictions?)\b|"
+                             r"\bban(?:s|ned)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|trade|sales|transfers?)\b"
+                             r"(?:\s+(?:of|with|to)\b)?", re.I)
 _TARIFF = re.compile(r"\btariffs?\b", re.I)
 # Trade in parts, chips or oil that feeds a military is a sanctions story, not an arms deal,
 # unless a weapon system or a contract is named.
@@ -108,6 +134,9 @@ class Tagger:
         result = TagResult()
         corporate = bool(title) and bool(_CORPORATE_DEAL.search(title)) and not sentences[0].weapons
         arms_evidence = [] if corporate else [s for s in sentences if self._is_arms_sentence(s)]
+        if sentences and _EVASION.search(title or "") and not self._is_arms_sentence(sentences[0]):
+            # An evasion case buys "items" and "goods": only a named system or contract is a deal.
+            arms_evidence = [s for s in arms_evidence if s.weapons or _DEAL_NOUN.search(s.text)]
         sanction_evidence = [s for s in sentences if self._is_sanctions_sentence(s)]
         if arms_evidence:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
@@ -136,8 +165,14 @@ class Tagger:
     def _is_arms_sentence(s: _Sentence) -> bool:
         if _NOT_ARMS.search(s.text):
             return False
-        if not _DEAL.search(_EXPORT_CONTROL.sub(" ", s.text)):
-            return False
+        if (_EXPORT_CONTROL.search(s.text) or re.search(r"\bembargo", s.text, re.I)) and not s.weapons \
+                and not _DEAL_NOUN.search(s.text):
+            return False  # "a ban on all arms trade, covering imports and exports" is an embargo
+        stripped = _OTHER_DEALS.sub(" ", _EXPORT_CONTROL.sub(" ", s.text))
+        if not _DEAL.search(stripped):
+            # Weapons on the move ("launchers sent to Russia") are a transfer too.
+            return bool(_TRANSFER.search(stripped)) and bool(s.weapons or _WEAPON_NOUN.search(stripped)) \
+                and not _SPORTS.search(s.text) and bool(s.countries or s.organizations)
         if _SPORTS.search(s.text) and not s.weapons:
             return False
         if not s.weapons and not _DEAL_NOUN.search(s.text) and (
