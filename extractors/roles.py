@@ -47,6 +47,15 @@ class RoleVotes:
         return {name: max(c, key=lambda r: (c[r], r == prefer)) for name, c in self.votes.items() if c}
 
 
+_RIVAL = re.compile(r"\b(rival|competing|losing|competitor'?s?|beat|beating|defeated|outbid|instead of)\b[^.]*$", re.I)
+_DEMONYM = re.compile(r"(?:an|ian|ean|ese|ish|i|ic|ch|ss|ek|ai)$")
+
+
+def _is_demonym(m: Mention) -> bool:
+    """"Turkish", "Israeli", "Dutch": an adjective, not a capital like "Ankara" or "Bogotá"."""
+    return m.name.kind == "country" and m.surface != m.name.canonical and bool(_DEMONYM.search(m.surface))
+
+
 def _mention_country(m: Mention, gaz: Gazetteer) -> str | None:
     if m.name.kind == "country":
         return m.name.canonical
@@ -92,10 +101,20 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
                  if 2 <= o.start - c.end <= 3 and text[c.end:o.start].startswith("'")}
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
+        parties.sort(key=lambda p: p.start)
+        previous: tuple | None = None   # (mention, role) of the last party given a role by a preposition
         for m in parties:
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end:m.end + 60]
             is_company = m.name.kind == "organization"
+            if _RIVAL.search(text[max(0, m.start - 45):m.start]):
+                continue                             # "over a rival offer from South Korea's Hanwha"
+            if previous is not None and re.fullmatch(r"(?:,\s*|,?\s+and\s+|,?\s+or\s+)(?:the\s+)?",
+                                                     text[previous[0].end:m.start]):
+                votes.add(name, previous[1], 3)      # "from Denmark and the Netherlands"
+                previous = (m, previous[1])
+                continue
+            previous = None
             if is_company:
                 makers.add(name or "")
                 votes.add(name, "supplier", 2)       # manufacturers and exporters sell
@@ -111,13 +130,17 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
                 votes.add(name, "supplier" if origin == name else "recipient", 2)
             elif _CUSTOMERS.match(text[m.end:m.end + 120]):
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
-            elif re.search(r"\bto\s+(?:the\s+)?$", before):
+            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 3)
+                previous = (m, "recipient")
             elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
                 votes.add(name, "supplier", 3)
+                previous = (m, "supplier")
             elif re.search(r"\bfor\s+(?:the\s+)?$", before) and re.match(rf"^(?:'s)?\s*{_FORCES}", after, re.I):
                 votes.add(name, "recipient", 3)
-            elif m.surface != name and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons):
+            elif _is_demonym(m) and re.match(rf"^\s+(?:\w+\s+)?{_FORCES}\b", after, re.I):
+                votes.add(name, "recipient", 3)      # "the Philippine Navy", "Indian Air Force"
+            elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)
