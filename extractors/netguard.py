@@ -87,9 +87,9 @@ def is_allowed_ip(ip: IPAddress, *, allow_private: bool = False, allowed_network
 
 
 def _refusal(host: str, ip: IPAddress) -> UnsafeAddressError:
-    what = "is" if parse_ip(host) is not None else "resolves to"
+    what = "is" if parse_ip(host) is not None else "resolves to"  # "it is the …", "it resolves to the …"
     return UnsafeAddressError(
-        f"refused to fetch {host}: it {what} non-public address {ip} "
+        f"refused to fetch {host}: it {what} the non-public address {ip} "
         "(pass --allow-private-networks to allow it)")
 
 

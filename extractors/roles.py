@@ -24,7 +24,8 @@ TAKE = re.compile(
     r"procur(?:e|es|ed|ing)|receiv(?:e|es|ed|ing)|sign(?:s|ed|ing)?|import(?:s|ed|ing)?|took delivery|"
     r"take delivery|takes delivery|taken delivery|taking delivery|inducted|pick(?:s|ed)?|opt(?:s|ed)? for|"
     r"pa(?:y|ys|id) for|paid|commission(?:s|ed)?|obtain(?:s|ed)?|select(?:s|ed)?|chose|chosen|request(?:s|ed)?|"
-    r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*)\b", re.I)
+    r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*|ink(?:s|ed)?|"
+    r"seal(?:s|ed)?|clinch\w*|finalis\w*|finaliz\w*|conclud\w*|green-l\w+|deploy\w*|operat\w*|field(?:s|ed)?)\b", re.I)
 _FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
 _MADE = re.compile(r"^\s*-?\s*(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
 
@@ -48,7 +49,7 @@ class RoleVotes:
 
 
 _RIVAL = re.compile(r"\b(rival|competing|losing|competitor'?s?|beat|beating|defeated|outbid|instead of)\b[^.]*$", re.I)
-_DEMONYM = re.compile(r"(?:an|ian|ean|ese|ish|i|ic|ch|ss|ek|ai)$")
+_DEMONYM = re.compile(r"(?:an|ian|ean|ese|ish|i|ic|ch|ss|ek|ai|ine)$")
 
 
 def _is_demonym(m: Mention) -> bool:
@@ -67,7 +68,8 @@ def _before(text: str, m: Mention, width: int = 30) -> str:
 
 
 _ARMS_NOUN = re.compile(
-    r"^\s+(?:[\w-]+\s+){0,3}?(?:arms|weapons?|missiles?|drones?|jets?|fighters?|aircraft|helicopters?|tanks?|howitzers?|"
+    r"^\s+(?:(?!(?:against|from|to|for|with|by|of|in|on|at|cabinet|government|ministry|parliament|officials|"
+    r"authorities|airspace|territory|border)\b)[\w-]+\s+){0,2}?(?:arms|weapons?|missiles?|drones?|jets?|fighters?|aircraft|helicopters?|tanks?|howitzers?|"
     r"guns?|artillery|warships?|frigates?|submarines?|air[- ]defen[cs]e|rockets?|munitions|ammunition|shells|"
     r"interceptors?|systems?|hardware|equipment|armou?red)\b", re.I)
 
@@ -76,16 +78,20 @@ _CUSTOMERS = re.compile(r"^(?:,\s*[A-Z][\w ]{1,25}?)*(?:,?\s+and\s+[A-Z][\w ]{1,
                         r"(?:the\s+)?(?:main|largest|biggest|top|key|leading|remaining|\s)*(?:customers|buyers|importers|clients|recipients)\b")
 
 
-def _next_verb(text: str, start: int, width: int = 90) -> str | None:
-    """The kind of the first verb after a mention in its clause: give, take or impose."""
+def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) -> str | None:
+    """The kind of the first verb after a mention in its clause: give, take or (in a sanctions
+    sentence) impose."""
     window = text[start:start + width]
-    found = [(m.start(), kind) for kind, pattern in (("give", GIVE), ("take", TAKE), ("impose", IMPOSE))
-             for m in [pattern.search(window)] if m]
+    kinds = (("give", GIVE), ("take", TAKE)) + ((("impose", IMPOSE),) if sanctions else ())
+    found = [(m.start(), kind) for kind, pattern in kinds for m in [pattern.search(window)] if m]
     if not found:
         return None
     position, kind = min(found)
     # A verb past the end of the clause belongs to another subject.
-    return None if re.search(r"[;:]|\b(which|who|that|while|after|before|as|but)\b", window[:position]) else kind
+    if re.search(r"[;:]|\b(which|who|that|while|after|before|as|but|said|says|told|according|added)\b|"
+                 r",\s*(?:bringing|taking|making|with)\b", window[:position]):
+        return None
+    return kind
 
 
 def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
@@ -130,9 +136,15 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
                 votes.add(name, "supplier" if origin == name else "recipient", 2)
             elif _CUSTOMERS.match(text[m.end:m.end + 120]):
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
-            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before):
-                votes.add(name, "recipient", 3)
+            elif re.match(r"^-(?:registered|based|flagged|owned|linked)\b", after):
+                continue                             # "a Singapore-registered broker" is no party to the deal
+            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before) or re.search(
+                    r"\b(?:offer(?:s|ed)?|s[oe]ll(?:s|ing)?|sold|suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|"
+                    r"giv(?:e|es|ing)|gave|arm(?:s|ed|ing)?)\s+(?:the\s+)?$", before, re.I):
+                votes.add(name, "recipient", 3)      # "to India", "offered New Delhi the Su-57E"
                 previous = (m, "recipient")
+            elif re.search(r"\bexport licen[cs]", text, re.I) and m.end <= text.lower().find("export licen"):
+                votes.add(name, "supplier", 3)       # the licensing country exports
             elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
                 votes.add(name, "supplier", 3)
                 previous = (m, "supplier")
@@ -152,7 +164,7 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
             elif re.match(r"^(?:'s)?\s+(?:sale|export|offer|delivery|deliveries|transfer)", after, re.I):
                 votes.add(name, "supplier", 2)
             else:
-                kind = _next_verb(text, m.end)
+                kind = _next_verb(text, m.end, sanctions=bool(re.search(r"sanction|embargo", text, re.I)))
                 if kind == "give":
                     votes.add(name, "supplier", 2)
                 elif kind == "take":

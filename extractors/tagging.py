@@ -151,7 +151,8 @@ class Tagger:
         countries = [m for m in self.gaz.countries.find(sentence) if not m.name.ambiguous or m.start > 0]
         organizations = [m for m in self.gaz.organizations.find(sentence)
                          if not m.name.ambiguous or military or _SANCTION.search(sentence)]
-        countries = [c for c in countries if not any(o.start <= c.start and c.end <= o.end for o in organizations)]
+        countries = [c for c in countries if not any(o.start <= c.start and c.end <= o.end for o in organizations)
+                     and not sentence.startswith("$", c.end)]   # "US$1.3 billion" is money, not a party
         nearby = {m.name.canonical for m in countries} | {m.name.country for m in organizations}
         if previous is not None:
             nearby |= {m.name.canonical for m in previous.countries} | {m.name.country for m in previous.organizations}
