@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 GIVE = re.compile(
     r"\b(sell|sells|sold|selling|deliver(?:s|ed|ing)?|suppl(?:y|ies|ied|ying)|export(?:s|ed|ing)?|"
-    r"transfer(?:s|red|ring)?|ship(?:s|ped|ping)?|provid(?:e|es|ed|ing)|approv(?:e|es|ed|ing)|offer(?:s|ed|ing)?|"
+    r"transfer(?:s|red|ring)?|ship(?:s|ped|ping)?|provid(?:e|es|ed|ing)|donat(?:e|es|ed|ing)|gift(?:s|ed)?|"
+    r"pledg(?:e|es|ed|ing)|approv(?:e|es|ed|ing)|offer(?:s|ed|ing)?|"
     r"hand(?:s|ed)? over|send(?:s|ing)?|sent|cleared|notified|licen[cs]ed|won|wins|secured|awarded|"
     r"will (?:build|supply|deliver|provide))\b", re.I)
 TAKE = re.compile(
@@ -33,7 +34,8 @@ IMPOSE = re.compile(
     r"\b(?<!was )(?<!were )(?<!been )(imposed|imposes|impose|imposing|sanctioned|sanctioning|designated|designates|"
     r"blacklisted|blacklists|froze|freezes|freezing|added|adds|adding|slapped|threatened|threatens|targeted|targets|"
     r"penali[sz]ed|banned|bans|restricted|extended|extends|renewed|waived|lifted|eased|expanded|announced|unveiled|"
-    r"adopted|approved|put|puts|placed|listed|charged|indicted|fined|removed|removes|delisted|unfroze)\b", re.I)
+    r"adopted|approved|put|puts|placed|listed|lists|listing|charged|indicted|fined|removed|removes|delisted|"
+    r"unfroze|blacklists|designates|bars|barred|sanctions)\b", re.I)
 
 
 class RoleVotes:
@@ -94,7 +96,7 @@ def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) 
     return kind
 
 
-def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
+def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict[str, set[str]]:
     votes = RoleVotes()
     makers: set[str] = set()
     for s in sentences:
@@ -150,9 +152,10 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
                 previous = (m, "supplier")
             elif re.search(r"\bfor\s+(?:the\s+)?$", before) and re.match(rf"^(?:'s)?\s*{_FORCES}", after, re.I):
                 votes.add(name, "recipient", 3)
-            elif _is_demonym(m) and re.match(rf"^\s+(?:\w+\s+)?{_FORCES}\b", after, re.I):
-                votes.add(name, "recipient", 3)      # "the Philippine Navy", "Indian Air Force"
-            elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(0 <= w - m.end <= 12 for w in weapons):
+            elif re.match(rf"^(?:'s)?\s+(?:\w+\s+)?{_FORCES}\b(?!\s+(?:officers?|officials?|personnel|commanders?|"
+                          rf"generals?|intelligence|attach\w+|leaders?|chiefs?))", after, re.I):
+                votes.add(name, "recipient", 3)      # "the Philippine Navy", "the US Army", "India's air force"
+            elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)
@@ -164,7 +167,7 @@ def arms_roles(sentences: list, gaz: Gazetteer) -> dict[str, set[str]]:
             elif re.match(r"^(?:'s)?\s+(?:sale|export|offer|delivery|deliveries|transfer)", after, re.I):
                 votes.add(name, "supplier", 2)
             else:
-                kind = _next_verb(text, m.end, sanctions=bool(re.search(r"sanction|embargo", text, re.I)))
+                kind = _next_verb(text, m.end, sanctions=sanctions or bool(re.search(r"sanction|embargo", text, re.I)))
                 if kind == "give":
                     votes.add(name, "supplier", 2)
                 elif kind == "take":

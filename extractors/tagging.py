@@ -227,7 +227,7 @@ class Tagger:
                 put(Entity("organization", m.name.canonical, None, None, m.surface, m.name.category))
             for m in s.countries:
                 put(Entity("country", m.name.canonical, None, None, m.surface))
-        for name, roles in (arms_roles(arms, self.gaz) if arms else {}).items():
+        for name, roles in (arms_roles(arms, self.gaz, sanctions=bool(sanctions)) if arms else {}).items():
             for role in sorted(roles):
                 put(Entity("country", name, role, None, None))
         if sanctions:
