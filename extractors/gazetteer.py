@@ -62,7 +62,8 @@ class Matcher:
         for automaton, haystack in ((self._folded, text.lower()), (self._exact, text)):
             if not len(automaton):
                 continue
-            for end, (key, name) in automaton.iter(haystack):
+            # Longest matches only: far fewer candidates to check than every overlapping match.
+            for end, (key, name) in automaton.iter_long(haystack):
                 start = end - len(key) + 1
                 if _is_word_boundary(text, start, end + 1):
                     found.append(Mention(name, text[start:end + 1], start, end + 1))

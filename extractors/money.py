@@ -83,20 +83,44 @@ def _compiled() -> re.Pattern[str]:
     return _pattern(rate_table())
 
 
+_NUMBER = re.compile(r"\d[\d,.]*")
+_WINDOW_BEFORE, _WINDOW_AFTER = 16, 32
+
+
 def find_money(text: str, when: datetime | None = None) -> list[Money]:
+    """Amounts with a currency, converted to USD at the rate of `when`'s year (else the latest)."""
     table = rate_table()
-    found = []
-    for match in _compiled().finditer(text):
-        groups = match.groupdict()
-        currency_text = groups.get("pre") or groups.get("post") or ""
-        number = groups.get("num") or groups.get("num2")
-        multiplier = groups.get("mult") or groups.get("mult2")
-        currency = table.aliases.get(currency_text.lower().rstrip(".")) or table.aliases.get(currency_text.lower())
-        if not currency or not number:
+    pattern = _compiled()
+    found: list[Money] = []
+    seen_end = -1
+    # The full pattern is costly on long text: run it only on short windows around numbers.
+    for number_match in _NUMBER.finditer(text):
+        if number_match.start() < seen_end:
             continue
-        amount = float(number.replace(",", "")) * MULTIPLIERS.get((multiplier or "").lower(), 1.0)
-        usd = table.usd(amount, currency, when)
-        if usd is None:
-            continue
-        found.append(Money(match.group(0), amount, currency, round(usd, 2), match.start(), match.end()))
+        offset = max(0, number_match.start() - _WINDOW_BEFORE)
+        window = text[offset:number_match.end() + _WINDOW_AFTER]
+        for match in pattern.finditer(window):
+            start, end = offset + match.start(), offset + match.end()
+            if start > number_match.end() or end < number_match.start() or start < seen_end:
+                continue
+            money = _money(match, table, when, start, end)
+            if money is not None:
+                found.append(money)
+                seen_end = end
+            break
     return found
+
+
+def _money(match: re.Match[str], table: RateTable, when: datetime | None, start: int, end: int) -> Money | None:
+    groups = match.groupdict()
+    currency_text = groups.get("pre") or groups.get("post") or ""
+    number = groups.get("num") or groups.get("num2")
+    multiplier = groups.get("mult") or groups.get("mult2")
+    currency = table.aliases.get(currency_text.lower().rstrip(".")) or table.aliases.get(currency_text.lower())
+    if not currency or not number:
+        return None
+    amount = float(number.replace(",", "")) * MULTIPLIERS.get((multiplier or "").lower(), 1.0)
+    usd = table.usd(amount, currency, when)
+    if usd is None:
+        return None
+    return Money(match.group(0), amount, currency, round(usd, 2), start, end)

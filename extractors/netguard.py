@@ -12,6 +12,7 @@ Two layers, both needed:
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 import typing
@@ -75,8 +76,13 @@ def is_public_ip(ip: IPAddress) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def _networks(allowed: Iterable[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [ipaddress.ip_network(n, strict=False) for n in allowed]
+def _networks(allowed: Iterable[str]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return _parsed_networks(tuple(allowed))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_networks(allowed: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
 
 
 def is_allowed_ip(ip: IPAddress, *, allow_private: bool = False, allowed_networks: Iterable[str] = ()) -> bool:

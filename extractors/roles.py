@@ -80,18 +80,26 @@ _CUSTOMERS = re.compile(r"^(?:,\s*[A-Z][\w ]{1,25}?)*(?:,?\s+and\s+[A-Z][\w ]{1,
                         r"(?:the\s+)?(?:main|largest|biggest|top|key|leading|remaining|\s)*(?:customers|buyers|importers|clients|recipients)\b")
 
 
+def _fold(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    return re.compile(pattern.pattern.lower(), pattern.flags & ~re.IGNORECASE)
+
+
+_GIVE_LOW, _TAKE_LOW, _IMPOSE_LOW = _fold(GIVE), _fold(TAKE), _fold(IMPOSE)
+_CLAUSE_END = re.compile(r"[;:]|\b(which|who|that|while|after|before|as|but|said|says|told|according|added)\b|"
+                         r",\s*(?:bringing|taking|making|with)\b")
+
+
 def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) -> str | None:
     """The kind of the first verb after a mention in its clause: give, take or (in a sanctions
-    sentence) impose."""
+    sentence) impose. `text` is lower-cased."""
     window = text[start:start + width]
-    kinds = (("give", GIVE), ("take", TAKE)) + ((("impose", IMPOSE),) if sanctions else ())
+    kinds = (("give", _GIVE_LOW), ("take", _TAKE_LOW)) + ((("impose", _IMPOSE_LOW),) if sanctions else ())
     found = [(m.start(), kind) for kind, pattern in kinds for m in [pattern.search(window)] if m]
     if not found:
         return None
     position, kind = min(found)
     # A verb past the end of the clause belongs to another subject.
-    if re.search(r"[;:]|\b(which|who|that|while|after|before|as|but|said|says|told|according|added)\b|"
-                 r",\s*(?:bringing|taking|making|with)\b", window[:position]):
+    if _CLAUSE_END.search(window[:position]):
         return None
     return kind
 
@@ -101,7 +109,10 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
     makers: set[str] = set()
     for s in sentences:
         text = s.text
-        give, take = GIVE.search(text), TAKE.search(text)
+        low = s.low if len(s.low) == len(text) else text  # positions must line up with the text
+        give, take = _GIVE_LOW.search(low), _TAKE_LOW.search(low)
+        sanction_context = sanctions or "sanction" in low or "embargo" in low
+        licence_at = low.find("export licen")
         verb = min((v for v in (give, take) if v), key=lambda v: v.start(), default=None)
         makers_here = [o for o in s.organizations if o.name.country and o.name.category in ("manufacturer", "arms_exporter")]
         # "Germany's KNDS", "Britain's BAE Systems": the text names the company's country.
@@ -145,7 +156,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
                     r"giv(?:e|es|ing)|gave|arm(?:s|ed|ing)?)\s+(?:the\s+)?$", before, re.I):
                 votes.add(name, "recipient", 3)      # "to India", "offered New Delhi the Su-57E"
                 previous = (m, "recipient")
-            elif re.search(r"\bexport licen[cs]", text, re.I) and m.end <= text.lower().find("export licen"):
+            elif licence_at >= 0 and m.end <= licence_at:
                 votes.add(name, "supplier", 3)       # the licensing country exports
             elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
                 votes.add(name, "supplier", 3)
@@ -167,7 +178,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
             elif re.match(r"^(?:'s)?\s+(?:sale|export|offer|delivery|deliveries|transfer)", after, re.I):
                 votes.add(name, "supplier", 2)
             else:
-                kind = _next_verb(text, m.end, sanctions=sanctions or bool(re.search(r"sanction|embargo", text, re.I)))
+                kind = _next_verb(low, m.end, sanctions=sanction_context)
                 if kind == "give":
                     votes.add(name, "supplier", 2)
                 elif kind == "take":
@@ -199,7 +210,7 @@ PARTIES = {"European Union", "United Nations"}
 def sanction_roles(sentences: list, gaz: Gazetteer) -> dict[str, str]:
     votes = RoleVotes()
     for s in sentences:
-        action = IMPOSE.search(s.text)
+        action = _IMPOSE_LOW.search(s.low if len(s.low) == len(s.text) else s.text.lower())
         for r in s.regimes:
             issuer = gaz.regime_issuers.get(r.name.canonical)
             if issuer and (issuer in PARTIES or issuer in gaz.country_names.values()):
