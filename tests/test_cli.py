@@ -51,3 +51,26 @@ def test_bad_feed_list_and_missing_warehouse_give_clear_errors(subprocess_env, t
     assert result.returncode == 2 and "must contain `feeds:`" in result.stderr
     missing = _run(subprocess_env, "sql", "--data-dir", str(tmp_path / "none"), "SELECT 1")
     assert missing.returncode == 2 and "run `newsflow ingest` first" in missing.stderr
+
+
+def test_story_explains_each_copy_and_retag_replaces_old_tags(httpserver, subprocess_env, data_dir, write_feeds):
+    feeds = write_feeds(serve_site(httpserver, ["s400", "s400_copy"]))
+    assert _run(subprocess_env, "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
+                "--allow-private-networks").returncode == 0
+    [[story_id]] = [[row["story_id"]] for row in json.loads(_run(
+        subprocess_env, "sql", "--data-dir", str(data_dir), "--format", "json", "SELECT story_id FROM stories").stdout)]
+
+    story = _run(subprocess_env, "story", story_id[:8], "--data-dir", str(data_dir))
+    assert story.returncode == 0, story.stderr
+    assert "original source: Northline Wire; 2 article(s)" in story.stdout
+    assert "[ORIGINAL] Northline Wire" in story.stdout
+    assert "[copy of Northline Wire (credited)] Dailyfold" in story.stdout
+    assert "near-duplicate of" in story.stdout or "contains or is contained in" in story.stdout
+
+    up_to_date = _run(subprocess_env, "retag", "--data-dir", str(data_dir))
+    assert up_to_date.stdout.startswith("retagged 0 articles")
+    everything = _run(subprocess_env, "retag", "--all", "--data-dir", str(data_dir))
+    assert everything.stdout.startswith("retagged 2 articles; 2 carry a tag")
+    tags = json.loads(_run(subprocess_env, "sql", "--data-dir", str(data_dir), "--format", "json",
+                           "SELECT count(*) AS n, count(DISTINCT (article_id, tag)) AS d FROM article_tags").stdout)
+    assert tags == [{"n": 4, "d": 4}]
