@@ -10,6 +10,7 @@ from datetime import datetime
 
 import trafilatura
 
+from extractors.aggregators import is_syndicated_page, msn_provider
 from extractors.attribution import find_syndicated_from
 from extractors.pagemeta import html_language, json_blobs, meta_tags, published_at
 from extractors.urls import canonicalize_url, domain_of, same_site
@@ -54,6 +55,7 @@ def extract_article(page: Page, feed_published: datetime | None = None) -> Artic
     source = meta.get("og:site_name") or getattr(document, "sitename", None) or domain_of(canonical)
     language = getattr(document, "language", None) or html_language(page.html)
     published = published_at(meta, blobs) or _date_only(getattr(document, "date", None)) or feed_published
+    credited, link = _credited_source(page, text, blobs, source)
     return Article(
         entry_key=page.entry_key,
         url=canonicalize_url(page.requested_url),
@@ -67,9 +69,23 @@ def extract_article(page: Page, feed_published: datetime | None = None) -> Artic
         fetched_at=page.fetched_at,
         language=language,
         text=text,
-        syndicated_from=find_syndicated_from(text, page.html, blobs, source),
+        syndicated_from=credited,
+        syndicated_link=link,
         redirects=page.redirects,
     )
+
+
+def _credited_source(page: Page, text: str, blobs: list[object], source: str | None) -> tuple[str | None, str | None]:
+    """(original source, original URL) that a republished page credits."""
+    credited = find_syndicated_from(text, page.html, blobs, source)
+    link = None
+    if is_syndicated_page(page.final_url):
+        # MSN-style pages (`/ar-<id>`) name their provider and its link in page JSON.
+        provider = msn_provider(page.html)
+        if provider and provider[0].lower() != (source or "").lower():
+            credited = credited or provider[0]
+            link = provider[1]
+    return credited, link
 
 
 def _extract_many(pages: list[tuple[Page, datetime | None]]) -> list[Article | Failure]:

@@ -94,6 +94,7 @@ class Article:
     language: str | None
     text: str
     syndicated_from: str | None = None
+    syndicated_link: str | None = None  # the original's URL, when the page gives it (MSN's sourceHref)
     feed_url: str | None = None
     redirects: tuple[str, ...] = ()
 

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS article_rows (
 ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS n_shingles INTEGER;
 ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS version INTEGER;
 ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS seq BIGINT;
+ALTER TABLE article_rows ADD COLUMN IF NOT EXISTS syndicated_link VARCHAR;
 CREATE TABLE IF NOT EXISTS tag_rows (
     article_id VARCHAR, tag VARCHAR, score DOUBLE, evidence VARCHAR, tagger_version VARCHAR
 );

@@ -36,6 +36,7 @@ SELECT a.article_id, a.canonical_url AS url, a.source, a.domain, a.title, a.auth
        CASE WHEN a.syndicated_from IS NOT NULL THEN 'credited'
             WHEN a.article_id <> o.original_article_id AND lower(a.source) <> lower(o.original_source)
             THEN 'content_match' END AS attribution,
+       a.syndicated_link,
        a.url AS feed_link, a.final_url, a.redirects, a.feed_url, a.content_hash,
        a.story_reason, a.story_similarity, a.story_matched_article_id, coalesce(a.version, 1) AS version
 FROM latest_articles a LEFT JOIN story_originals o USING (story_id);
