@@ -32,7 +32,7 @@ def extract_article(page: Page, feed_published: datetime | None = None) -> Artic
     try:
         document = trafilatura.bare_extraction(
             page.html, url=page.final_url, with_metadata=True, include_comments=False,
-            include_tables=False, favor_precision=True,
+            include_tables=True, favor_precision=True,
         )
     except Exception as exc:  # trafilatura raises a variety of parser errors on hostile markup
         return Failure(page.requested_url, "extract", f"trafilatura failed on {page.final_url}: {exc}",
