@@ -284,7 +284,12 @@ async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedSt
         return _succeeded(state, settings, now, "304 not modified", max_age=max_age, not_modified=True, rng=rng)
     if response.status != 200:
         error = http.status_error(response, "feed")
-        return _failed(state, settings, now, str(error), retry_after=error.retry_after, rng=rng)
+        message = str(error)
+        if response.status in (404, 410) and state.poll_url:
+            # The address the feed moved to is gone: go back to the one that was configured.
+            message += f"; the next poll tries the configured address {source.url} again"
+            state.poll_url = state.redirect_candidate = None
+        return _failed(state, settings, now, message, retry_after=error.retry_after, rng=rng)
     if not response.body.strip():
         return _failed(state, settings, now, f"feed {response.final_url} answered 200 with an empty body", rng=rng)
     if response.content_type.startswith(NOT_FEED_TYPES):

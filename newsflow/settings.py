@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     allow_private_networks: bool = Field(
         default=False,
         description="Fetch from loopback and private addresses. Off by default (SSRF guard).",
+    )
+    allowed_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDR ranges fetched even though they are private, e.g. [\"10.1.2.0/24\"].",
     )
     contact_url: str = "https://github.com/newsflow/newsflow"
     user_agent: str = ""
@@ -37,7 +41,17 @@ class Settings(BaseSettings):
     # Politeness and fan-out.
     max_connections: int = 16
     per_host_connections: int = 2
+    per_host_delay: float = 0.25  # seconds between request starts to one host
     feed_concurrency: int = 16
+    obey_robots: bool = True  # robots.txt is obeyed for article pages (not for feeds you subscribed to)
+    robots_timeout: float = 5.0
+    max_robots_bytes: int = 512 * 1024
+
+    # Feed scheduling, in seconds: adapt to how often a feed publishes, within these bounds.
+    poll_min_interval: int = 5 * 60
+    poll_max_interval: int = 24 * 3600
+    poll_default_interval: int = 3600
+    poll_jitter: float = 0.1  # +/- this share of the interval, so feeds on one host spread out
 
     # Work is committed in batches: a killed run loses at most one batch of work, never data.
     batch_size: int = 64
@@ -47,6 +61,18 @@ class Settings(BaseSettings):
     # Dedup.
     near_duplicate_threshold: float = 0.5
     near_duplicate_max_days: int = 7
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks_are_cidrs(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"allowed_networks: {network!r} is not an address range like 10.1.2.0/24") from None
+        return value
 
     def resolved_user_agent(self) -> str:
         return self.user_agent or f"newsflow/0.1 (+{self.contact_url})"

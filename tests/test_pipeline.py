@@ -99,7 +99,7 @@ def test_maintenance_compacts_without_changing_what_readers_see(httpserver, pref
     for keys in (["s400"], ["s400", "howitzers"], ["s400", "howitzers", "patriots"]):
         httpserver.clear()
         ingest(feeds_file=str(write_feeds(serve_site(httpserver, keys))), data_dir=str(data_dir),
-               allow_private_networks=True)
+               allow_private_networks=True, poll_all=True)
     before = _query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id")
 
     result = maintenance(data_dir=str(data_dir), keep_days=0)

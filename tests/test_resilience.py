@@ -105,7 +105,7 @@ def test_a_reader_holding_the_warehouse_open_does_not_block_an_ingest(
     thread.start()
     try:
         result = subprocess.run([newsflow_bin(), "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
-                                 "--allow-private-networks"], env=subprocess_env, capture_output=True, text=True,
+                                 "--allow-private-networks", "--all"], env=subprocess_env, capture_output=True, text=True,
                                 timeout=300)
         during = subprocess.run([newsflow_bin(), "sql", "--data-dir", str(data_dir), "--format", "json",
                                  "SELECT count(*) AS n FROM articles"], env=subprocess_env, capture_output=True,
