@@ -17,13 +17,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import extraction_quality, extraction_speed, pipeline_speed, tagging_speed  # noqa: E402
+from benchmarks import (  # noqa: E402
+    dedup_scale, extraction_quality, extraction_speed, feed_fixtures, pipeline_speed, poll_bench, tagging_speed)
 from benchmarks._common import RESULTS_DIR, environment, write_json  # noqa: E402
 
 BENCHMARKS = {
     "extraction_quality": extraction_quality,
     "extraction_speed": extraction_speed,
     "tagging_speed": tagging_speed,
+    "feed_fixtures": feed_fixtures,
+    "poll": poll_bench,
+    "dedup_scale": dedup_scale,
     "pipeline_speed": pipeline_speed,      # last: it starts Prefect's temporary server
 }
 
@@ -63,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         result["benchmark_runtime_s"] = round(time.perf_counter() - start, 1)
         result["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
         output["benchmarks"][name] = result
-        print("\n".join(module.report(result)))
+        report = getattr(module, "report", None) or getattr(module, "report_lines")
+        print("\n".join(report(result)))
         print(f"  [{name} took {result['benchmark_runtime_s']:.0f} s; 1-min load average at the end "
               f"{result['load_avg_1min_at_end']:.1f} on {env['cpus']} CPUs]\n", flush=True)
 

@@ -138,6 +138,11 @@ def _json_feed(body: bytes, feed_url: str, base_url: str) -> ParsedFeed | None:
     return parsed
 
 
+def _updated(item: dict) -> datetime | None:
+    # dict's own lookup: feedparser's would silently answer with the published date instead.
+    return _as_datetime(dict.get(item, "updated_parsed"))
+
+
 def _entries(raw: list[tuple[str, str | None, str | None, datetime | None, str | None]], feed_url: str,
              base_url: str) -> list[FeedEntry]:
     """(link, guid, title, published, description) tuples to keyed entries."""
@@ -146,7 +151,8 @@ def _entries(raw: list[tuple[str, str | None, str | None, datetime | None, str |
         link_counts[link] = link_counts.get(link, 0) + 1
     entries: list[FeedEntry] = []
     seen: set[str] = set()
-    for link, guid, title, published, description in raw:
+    for link, guid, title, published, description, *more in raw:
+        updated = more[0] if more else None
         # A feed that gives every item the same link (its home page) but a permalink GUID.
         if link and link_counts[link] > 1 and guid and guid.startswith(("http://", "https://")) and guid != link:
             link = guid
@@ -165,7 +171,8 @@ def _entries(raw: list[tuple[str, str | None, str | None, datetime | None, str |
             continue
         seen.add(key)
         entries.append(FeedEntry(entry_key=key, feed_url=feed_url, url=canonical, guid=guid,
-                                 title=title[:1000] if title else None, published_at=published))
+                                 title=title[:1000] if title else None, published_at=published,
+                                 updated_at=updated))
     return entries
 
 
@@ -227,7 +234,7 @@ def parse_feed_document(body: bytes, feed_url: str, content_type: str | None = N
         title = item.get("title")
         published = _as_datetime(item.get("published_parsed")) or _as_datetime(item.get("updated_parsed"))
         raw.append((str(link), item.get("id") or None, title if isinstance(title, str) else None, published,
-                    item.get("summary") or item.get("description")))
+                    item.get("summary") or item.get("description"), _updated(item)))
     feed = parsed.get("feed") or {}
     title = feed.get("title") if isinstance(feed.get("title"), str) else None
     return ParsedFeed(title=title, entries=_entries(raw, feed_url, base_url), bozo=bozo, ttl=feed.get("ttl"))

@@ -40,6 +40,7 @@ class FeedEntry:
     guid: str | None
     title: str | None
     published_at: datetime | None
+    updated_at: datetime | None = None  # the item's own "updated" stamp: a newer one means a re-fetch
 
 
 @dataclass

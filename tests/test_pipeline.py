@@ -108,3 +108,35 @@ def test_maintenance_compacts_without_changing_what_readers_see(httpserver, pref
     assert len(before) == 3
     assert result["snapshots_kept"] >= 1
     assert result["parquet_files_after"] >= 1
+
+
+def test_a_page_announced_as_updated_is_fetched_again_and_kept_as_a_new_version(
+        httpserver, prefect_api_url, data_dir, write_feeds):
+    from newsweb import ARTICLES, article_page
+
+    def serve(paragraphs, updated):
+        httpserver.clear()
+        ARTICLES["s400_live"] = dict(ARTICLES["s400"], paragraphs=paragraphs)
+        httpserver.expect_request("/news/live.html").respond_with_data(
+            article_page("s400_live"), content_type="text/html; charset=utf-8")
+        feed = (f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Live</title>'
+                f'<entry><title>S-400</title><id>urn:live</id><link href="{httpserver.url_for("/news/live.html")}"/>'
+                f'<published>2026-11-14T08:00:00Z</published><updated>{updated}</updated></entry></feed>')
+        httpserver.expect_request("/feed.xml").respond_with_data(feed, content_type="application/atom+xml")
+        return write_feeds(httpserver.url_for("/feed.xml"))
+
+    first = ARTICLES["s400"]["paragraphs"]
+    feeds = serve(first, "2026-11-14T08:00:00Z")
+    ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
+    feeds = serve(first + ["UPDATE: The defence ministry later said two regiments were already operational."],
+                  "2026-11-14T12:00:00Z")
+
+    totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
+
+    assert totals["pages_fetched"] == 1
+    versions = _query(data_dir, "SELECT version, story_id, story_reason FROM article_versions ORDER BY version")
+    assert [v[0] for v in versions] == [1, 2] and versions[0][1] == versions[1][1] and versions[1][2] == "update"
+    assert _query(data_dir, "SELECT count(*), max(version) FROM articles") == [(1, 2)]
+    assert "two regiments" in _query(data_dir, "SELECT text FROM articles")[0][0]
+    again = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
+    assert again["pages_fetched"] == 0

@@ -16,8 +16,12 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 );
 CREATE TABLE IF NOT EXISTS entries (
     entry_key VARCHAR, feed_url VARCHAR, url VARCHAR, guid VARCHAR, title VARCHAR,
-    published_at TIMESTAMP, first_seen_at TIMESTAMP
+    published_at TIMESTAMP, first_seen_at TIMESTAMP, updated_at TIMESTAMP
 );
+ALTER TABLE entries ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
+-- An entry's page announced as updated (a newer `updated` stamp in its feed): fetched again, and
+-- stored as a new version of the article if its text changed.
+CREATE TABLE IF NOT EXISTS entry_updates (url VARCHAR, updated_at TIMESTAMP, seen_at TIMESTAMP);
 -- One row per attempt to turn an entry's URL into an article: stored, skipped, failed or retry.
 CREATE TABLE IF NOT EXISTS fetch_outcomes (
     url VARCHAR, entry_key VARCHAR, outcome VARCHAR, detail VARCHAR, decided_at TIMESTAMP

@@ -101,14 +101,33 @@ class Warehouse:
                 con.unregister("polled")
             self._insert(con, "feed_state", state_rows, FEED_STATE_COLUMNS)
             self._insert(con, "entries", entry_rows,
-                         ("entry_key", "feed_url", "url", "guid", "title", "published_at", "first_seen_at"),
+                         ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at",
+                          "first_seen_at"),
                          # An item whose GUID changed but whose link did not is not a new entry.
                          unless_exists="t.entry_key = incoming.entry_key OR "
                                        "(t.url = incoming.url AND t.feed_url = incoming.feed_url)")
+            self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
 
+        update_rows = self._updated_pages(entries, now)
         self._transaction(body)
         return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+
+    def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[dict]:
+        """Stored pages whose feed item now carries a later `updated` stamp than any seen before."""
+        stamped = {}
+        for e in entries:
+            if e.updated_at is not None and (e.url not in stamped or e.updated_at > stamped[e.url]):
+                stamped[e.url] = e.updated_at
+        if not stamped:
+            return []
+        known = dict(self.con.execute("""
+            SELECT a.url, greatest(max(e.updated_at), max(e.published_at), max(u.updated_at))
+            FROM (SELECT DISTINCT url FROM article_rows WHERE url IN (SELECT unnest($urls))) a
+            LEFT JOIN entries e USING (url) LEFT JOIN entry_updates u USING (url)
+            GROUP BY a.url""", {"urls": list(stamped)}).fetchall())
+        return [dict(url=url, updated_at=stamp, seen_at=now) for url, stamp in stamped.items()
+                if url in known and (known[url] is None or stamp > known[url])]
 
     def subscriptions(self) -> list[FeedSource]:
         """Feeds added with `newsflow feeds import`, oldest first."""
@@ -128,17 +147,22 @@ class Warehouse:
         """Entry URLs with no final outcome yet: new ones, and retryable failures with attempts
         left. One entry per URL, so an item in two feeds, or whose GUID changed, is fetched once."""
         sql = """
-            WITH outcome AS (
-                SELECT url, bool_or(outcome IN ('stored', 'skipped', 'failed')) AS final,
-                       count(*) FILTER (WHERE outcome = 'retry') AS retries
-                FROM fetch_outcomes GROUP BY url
+            WITH updates AS (
+                SELECT url, max(seen_at) AS announced FROM entry_updates GROUP BY url
+            ), outcome AS (
+                -- Only outcomes after the page was last announced as updated count.
+                SELECT f.url, bool_or(f.outcome IN ('stored', 'skipped', 'failed')) AS final,
+                       count(*) FILTER (WHERE f.outcome = 'retry') AS retries
+                FROM fetch_outcomes f LEFT JOIN updates u USING (url)
+                WHERE u.announced IS NULL OR f.decided_at >= u.announced
+                GROUP BY f.url
             ), candidates AS (
                 SELECT e.*, row_number() OVER (PARTITION BY e.url ORDER BY e.first_seen_at, e.entry_key) AS n
-                FROM entries e LEFT JOIN outcome o USING (url)
+                FROM entries e LEFT JOIN outcome o USING (url) LEFT JOIN updates u USING (url)
                 WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < ?
-                  AND e.url NOT IN (SELECT url FROM article_rows)
+                  AND (e.url NOT IN (SELECT url FROM article_rows) OR u.announced IS NOT NULL)
             )
-            SELECT entry_key, feed_url, url, guid, title, published_at FROM candidates WHERE n = 1
+            SELECT entry_key, feed_url, url, guid, title, published_at, updated_at FROM candidates WHERE n = 1
             ORDER BY published_at DESC NULLS LAST, entry_key
         """
         if limit:
