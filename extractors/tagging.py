@@ -87,7 +87,7 @@ _EXPORT_CONTROL = re.compile(r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*
 _TARIFF = re.compile(r"\btariffs?\b", re.I)
 # Trade in parts, chips or oil that feeds a military is a sanctions story, not an arms deal,
 # unless a weapon system or a contract is named.
-_COMPONENTS = re.compile(r"\b(components?|parts|dual-use|machine tools|electronics|microelectronics|chips|"
+_COMPONENTS = re.compile(r"\b(components?|parts|dual-use|machine tools|machin\w+ cent\w+|machinery|electronics|microelectronics|chips|"
                          r"semiconductors|technology|goods|oil|crude|revenue|financing|payments?)\b", re.I)
 _DEAL_NOUN = re.compile(r"\b(contracts?|orders?|deals?|agreements?|(?:arms|weapons|military|aid|defen[cs]e) package|"
                         r"sale of|purchase of|procurement|(?:arms|weapons) (?:purchases|sales|deals?|imports|exports))\b", re.I)
@@ -113,6 +113,7 @@ def _fold(pattern: re.Pattern[str]) -> re.Pattern[str]:
     _NOT_ARMS, _SANCTION_AS_APPROVAL, _EVASION, _VALUE_CONTEXT, _EXPORT_CONTROL, _TARIFF, _COMPONENTS, _DEAL_NOUN,
     _CORPORATE_DEAL))
 _IMPOSE = _fold(IMPOSE)
+_SPECIFIC_WEAPON = re.compile(_WEAPON_NOUN.pattern.replace("|weapons?|arms)", ")"))
 _EMBARGO = re.compile(r"\bembargo")
 
 # A sentence is examined for a tag only if one of these fragments occurs in it: one Aho-Corasick
@@ -163,6 +164,12 @@ class _Sentence:
     organizations: list[Mention]
     low: str = ""
     cues: frozenset[str] = frozenset({"deal", "transfer", "sanction"})
+
+
+def _parts_of_a_system(s: _Sentence) -> bool:
+    """"F-35 parts", "Patriot components": parts named by their weapon system are arms."""
+    return any(re.match(r"\s+(?:spare\s+)?(?:parts|components|spares)\b", s.text[w.end:w.end + 20], re.I)
+               for w in s.weapons)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -300,7 +307,10 @@ class Tagger:
         stripped = _OTHER_DEALS.sub(" ", _EXPORT_CONTROL.sub(" ", low))
         if not _DEAL.search(stripped):
             # Weapons on the move ("launchers sent to Russia") are a transfer too.
-            return bool(_TRANSFER.search(stripped)) and bool(s.weapons or _WEAPON_NOUN.search(stripped)) \
+            # Generic "weapons" or traded parts are not enough: cargo checks and component
+            # smuggling are sanctions stories.
+            return bool(_TRANSFER.search(stripped)) and bool(s.weapons or _SPECIFIC_WEAPON.search(stripped)) \
+                and (not _COMPONENTS.search(stripped) or _parts_of_a_system(s)) \
                 and not _SPORTS.search(low) and bool(s.countries or s.organizations)
         if _SPORTS.search(low) and not s.weapons:
             return False
