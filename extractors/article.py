@@ -4,6 +4,7 @@ Extraction is CPU-bound (about 20 ms a page), so batches run in worker processes
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
@@ -101,7 +102,11 @@ class ArticleExtractor:
 
     def __enter__(self) -> ArticleExtractor:
         if self.workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            # Not fork: the flow runs Prefect's threads, and forking a threaded process can deadlock.
+            # A fork server that has imported trafilatura starts workers quickly and safely.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["extractors.article"])
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self
 
     def __exit__(self, *exc: object) -> None:
