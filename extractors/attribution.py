@@ -16,6 +16,18 @@ _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:\d{4}\s*)?" + _NAME)
 _SOURCE_LINE = re.compile(r"^\s*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
 
 
+# News agencies whose name alone in a byline or author field means the text is theirs.
+WIRE_AGENCIES = ("Reuters", "Associated Press", "AP", "AFP", "Agence France-Presse", "Bloomberg", "dpa",
+                 "Deutsche Presse-Agentur", "ANI", "PTI", "Press Trust of India", "Xinhua", "Yonhap", "Kyodo",
+                 "TASS", "RIA Novosti", "Interfax", "EFE", "ANSA", "Anadolu Agency", "Kyodo News", "UPI")
+_WIRE_NAME = "|".join(re.escape(name) for name in sorted(WIRE_AGENCIES, key=len, reverse=True))
+# "By Jane Doe, Reuters", "By Jane Doe and John Roe (AFP)", "By Reuters staff".
+_BYLINE = re.compile(r"^\s*By\s+(?:[A-Z][\w.'-]+(?:\s+(?:and\s+)?[A-Z][\w.'-]+){0,5}\s*[,(|-]\s*|)(" + _WIRE_NAME
+                     + r")\b(?:\s+staff)?", re.M)
+_AUTHOR_META = re.compile(r"<meta[^>]+name=[\"']author[\"'][^>]+content=[\"']\s*(?:[^\"']*?,\s*)?(" + _WIRE_NAME
+                          + r")(?:\s+staff)?\s*[\"']", re.I)
+
+
 def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
@@ -28,6 +40,9 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     match = _DATELINE.search(head)
     if match:
         candidates.append(match.group(1))
+    for found in (_BYLINE.search(text[:300]), _AUTHOR_META.search(html[:200_000])):
+        if found:
+            candidates.append(found.group(1))
     for pattern in (_PROVIDED_BY, _VIA, _SOURCE_LINE):
         found = pattern.search(text) or pattern.search(_visible_tail(html))
         if found:

@@ -74,12 +74,16 @@ def _print_failures(data_dir: Path, limit: int = 20) -> None:
             SELECT stage, url, error FROM failures
             WHERE run_id = (SELECT run_id FROM run_rows ORDER BY finished_at DESC LIMIT 1)
             ORDER BY stage, url LIMIT ?""", [limit]).fetchall()
+        total = con.execute("""SELECT count(*) FROM failures
+            WHERE run_id = (SELECT run_id FROM run_rows ORDER BY finished_at DESC LIMIT 1)""").fetchone()[0]
     finally:
         con.close()
     if rows:
         print("failures in this run:")
         for stage, url, error in rows:
             print(f"  [{stage}] {error}")
+        if total > len(rows):
+            print(f"  … and {total - len(rows)} more: newsflow sql \"SELECT * FROM failures\"")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

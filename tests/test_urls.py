@@ -17,3 +17,13 @@ def test_loopback_sites_stay_apart_by_port():
     assert domain_of("https://www.example.com/a") == "example.com"
     assert same_site("https://www.example.com/a", "https://example.com/b")
     assert not same_site("https://example.com/a", "https://other.example.org/a")
+
+
+def test_bylines_and_author_fields_naming_a_wire_credit_it():
+    from extractors.attribution import find_syndicated_from
+
+    assert find_syndicated_from("By Jane Doe, Reuters\nWASHINGTON - The sale...", "", [], "Yahoo News") == "Reuters"
+    assert find_syndicated_from("Text.", '<meta name="author" content="AFP">', [], "Portal") == "AFP"
+    assert find_syndicated_from("NEW DELHI, Nov 14 (Northline Wire) - Russia...", "", [], "Dailyfold") == "Northline Wire"
+    assert find_syndicated_from("By Reuters staff\nText.", "", [], "Reuters") is None      # its own story
+    assert find_syndicated_from("By Jane Doe\nText.", '<meta name="author" content="Jane Doe">', [], "Herald") is None
