@@ -31,6 +31,18 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(os.environ.get("NEWSFLOW_DATA_DIR", "data"))
 
 
+def _open_read_only(args: argparse.Namespace):
+    """A read-only connection to the warehouse, or None after saying why there is none."""
+    from newsflow import connect
+    from warehouse.lake import WarehouseMissingError
+
+    try:
+        return connect(_data_dir(args))
+    except WarehouseMissingError as exc:
+        _fail(str(exc))
+        return None
+
+
 def _run_ingest(feeds_file: Path | None, data_dir: Path, allow_private: bool, verbose: bool,
                 poll_all: bool = False, obey_robots: bool | None = None) -> dict:
     configure_prefect_environment(verbose)
@@ -177,13 +189,9 @@ def cmd_retag(args: argparse.Namespace) -> int:
 
 def cmd_story(args: argparse.Namespace) -> int:
     """Print a story's copies: which is the original, who each credits, and why it joined."""
-    from newsflow import connect
-    from warehouse.lake import WarehouseMissingError
-
-    try:
-        con = connect(_data_dir(args))
-    except WarehouseMissingError as exc:
-        return _fail(str(exc))
+    con = _open_read_only(args)
+    if con is None:
+        return 2
     try:
         story = con.execute("""SELECT story_id, title, original_source, n_articles, first_published_at FROM stories
                                WHERE story_id = ? OR story_id LIKE ? || '%'""", [args.story_id.strip(), args.story_id.strip()]).fetchall()
@@ -213,13 +221,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     """Run a read-only SQL query against the warehouse; safe while an ingest is running."""
     import duckdb
 
-    from newsflow import connect
-    from warehouse.lake import WarehouseMissingError
-
-    try:
-        con = connect(_data_dir(args))
-    except WarehouseMissingError as exc:
-        return _fail(str(exc))
+    con = _open_read_only(args)
+    if con is None:
+        return 2
     try:
         cursor = con.execute(args.query)
         columns = [d[0] for d in cursor.description] if cursor.description else []

@@ -47,5 +47,16 @@ def subprocess_env(prefect_api_url: str) -> dict[str, str]:
     return env
 
 
+def query(data_dir, sql, *params):
+    """Rows of a read-only query against a test warehouse."""
+    import newsflow
+
+    con = newsflow.connect(data_dir)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
 def newsflow_bin() -> str:
     return str(Path(sys.executable).parent / "newsflow")

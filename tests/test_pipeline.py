@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
+from conftest import query
 from newsweb import serve_site
 
-import newsflow
 from flows.ingest import ingest
 
 
-def _query(data_dir, sql, *params):
-    con = newsflow.connect(data_dir)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def test_ingest_stores_tags_and_dedups_a_syndicated_copy(httpserver, prefect_api_url, data_dir, write_feeds):
@@ -27,16 +21,16 @@ def test_ingest_stores_tags_and_dedups_a_syndicated_copy(httpserver, prefect_api
     assert totals["new_entries"] == 6
     assert totals["articles_stored"] == 5
     assert totals["failures"] == 1
-    rows = dict(_query(data_dir, "SELECT title, story_id FROM articles"))
+    rows = dict(query(data_dir, "SELECT title, story_id FROM articles"))
     assert rows["Russia starts S-400 deliveries to India"] == rows["India receives first Russian missile shield units"]
     assert len(set(rows.values())) == 4
-    story = _query(data_dir, """SELECT original_source, n_articles, original_url FROM stories
+    story = query(data_dir, """SELECT original_source, n_articles, original_url FROM stories
                                 WHERE title = 'Russia starts S-400 deliveries to India'""")
     assert story == [("Northline Wire", 2, httpserver.url_for("/news/s400.html"))]
-    copy = _query(data_dir, "SELECT syndicated_from, is_original, url FROM articles WHERE source = 'Dailyfold'")
+    copy = query(data_dir, "SELECT syndicated_from, is_original, url FROM articles WHERE source = 'Dailyfold'")
     assert copy[0][:2] == ("Northline Wire", False)
     assert "utm_source" not in copy[0][2]
-    failures = _query(data_dir, "SELECT stage, error FROM failures")
+    failures = query(data_dir, "SELECT stage, error FROM failures")
     assert failures[0][0] == "fetch" and "404" in failures[0][1]
 
 
@@ -44,7 +38,7 @@ def test_tags_and_entities_of_the_flagship_story(httpserver, prefect_api_url, da
     feed = serve_site(httpserver, ["s400", "patriots", "club_sanction", "howitzers"])
     ingest(feeds_file=str(write_feeds(feed)), data_dir=str(data_dir), allow_private_networks=True)
 
-    tags = _query(data_dir, """SELECT a.title, list(t.tag ORDER BY t.tag), min(length(t.evidence))
+    tags = query(data_dir, """SELECT a.title, list(t.tag ORDER BY t.tag), min(length(t.evidence))
                                FROM articles a JOIN article_tags t USING (article_id) GROUP BY a.title""")
     by_title = {title: (tag_list, evidence) for title, tag_list, evidence in tags}
     assert by_title["Russia starts S-400 deliveries to India"][0] == ["arms_deal", "sanctions"]
@@ -53,7 +47,7 @@ def test_tags_and_entities_of_the_flagship_story(httpserver, prefect_api_url, da
     assert "Patriots rally late to beat Jets" not in by_title
     assert "League sanctions harbour club over unpaid wages" not in by_title
 
-    entities = set(_query(data_dir, """SELECT e.kind, e.name, e.role FROM entities e JOIN articles a USING (article_id)
+    entities = set(query(data_dir, """SELECT e.kind, e.name, e.role FROM entities e JOIN articles a USING (article_id)
                                        WHERE a.title = 'Russia starts S-400 deliveries to India'"""))
     assert ("country", "Russia", "supplier") in entities
     assert ("country", "India", "recipient") in entities
@@ -61,7 +55,7 @@ def test_tags_and_entities_of_the_flagship_story(httpserver, prefect_api_url, da
     assert ("country", "Turkey", "target") in entities
     assert ("regime", "CAATSA", None) in entities
     assert ("weapon_system", "S-400", None) in entities
-    money = _query(data_dir, """SELECT value_usd FROM entities JOIN articles a USING (article_id)
+    money = query(data_dir, """SELECT value_usd FROM entities JOIN articles a USING (article_id)
                                 WHERE kind = 'money' AND a.title LIKE 'Russia starts%'""")
     assert money == [(5.5e9,)]
 
@@ -70,14 +64,14 @@ def test_second_run_adds_nothing(httpserver, prefect_api_url, data_dir, write_fe
     feed = serve_site(httpserver, ["s400", "howitzers"])
     feeds = write_feeds(feed)
     ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
-    counts = _query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
+    counts = query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
                               "(SELECT count(*) FROM entities), (SELECT count(*) FROM stories)")
     page_requests = len([r for r, _ in httpserver.log if r.path.startswith("/news/")])
 
     totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
 
     assert totals["new_entries"] == 0 and totals["articles_stored"] == 0
-    assert _query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
+    assert query(data_dir, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_tags), "
                             "(SELECT count(*) FROM entities), (SELECT count(*) FROM stories)") == counts
     assert len([r for r, _ in httpserver.log if r.path.startswith("/news/")]) == page_requests
 
@@ -89,7 +83,7 @@ def test_loopback_is_refused_without_the_flag(httpserver, prefect_api_url, data_
 
     assert len(httpserver.log) == 0
     assert totals["feeds_failed"] == 1
-    [(error,)] = _query(data_dir, "SELECT last_error FROM feeds")
+    [(error,)] = query(data_dir, "SELECT last_error FROM feeds")
     assert "non-public address 127.0.0.1" in error and "--allow-private-networks" in error
 
 
@@ -100,11 +94,11 @@ def test_maintenance_compacts_without_changing_what_readers_see(httpserver, pref
         httpserver.clear()
         ingest(feeds_file=str(write_feeds(serve_site(httpserver, keys))), data_dir=str(data_dir),
                allow_private_networks=True, poll_all=True)
-    before = _query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id")
+    before = query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id")
 
     result = maintenance(data_dir=str(data_dir), keep_days=0)
 
-    assert _query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id") == before
+    assert query(data_dir, "SELECT article_id, story_id, title FROM articles ORDER BY article_id") == before
     assert len(before) == 3
     assert result["snapshots_kept"] >= 1
     assert result["parquet_files_after"] >= 1
@@ -134,9 +128,9 @@ def test_a_page_announced_as_updated_is_fetched_again_and_kept_as_a_new_version(
     totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
 
     assert totals["pages_fetched"] == 1
-    versions = _query(data_dir, "SELECT version, story_id, story_reason FROM article_versions ORDER BY version")
+    versions = query(data_dir, "SELECT version, story_id, story_reason FROM article_versions ORDER BY version")
     assert [v[0] for v in versions] == [1, 2] and versions[0][1] == versions[1][1] and versions[1][2] == "update"
-    assert _query(data_dir, "SELECT count(*), max(version) FROM articles") == [(1, 2)]
-    assert "two regiments" in _query(data_dir, "SELECT text FROM articles")[0][0]
+    assert query(data_dir, "SELECT count(*), max(version) FROM articles") == [(1, 2)]
+    assert "two regiments" in query(data_dir, "SELECT text FROM articles")[0][0]
     again = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
     assert again["pages_fetched"] == 0

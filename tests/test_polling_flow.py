@@ -4,25 +4,20 @@ due. Also: subscriptions imported from OPML, and the CLI switches."""
 
 from __future__ import annotations
 
+from conftest import query
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from hostile_server import MIB, HostileServer, Reply, rss_feed
 from newsweb import ARTICLES, article_page
 
-import newsflow
 from flows.ingest import ingest
 from newsflow import cli
 
 HTML = "text/html; charset=utf-8"
 
 
-def _query(data_dir, sql, *params):
-    con = newsflow.connect(data_dir)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture
@@ -68,7 +63,7 @@ def test_one_run_over_hostile_feeds_completes_and_the_next_polls_only_what_is_du
         assert totals["feeds_polled"] == len(feeds)
         assert totals["feeds_failed"] == len(feeds) - 2  # all but the good and the truncated feed
         assert totals["articles_stored"] == 3  # s400, howitzers, and patriots from the truncated feed
-        rows = {url: rest for url, *rest in _query(
+        rows = {url: rest for url, *rest in query(
             data_dir, "SELECT feed_url, last_status, error_count, last_error, next_poll_at FROM feeds")}
         assert set(rows) == set(feeds.values())
         for name, url in feeds.items():
@@ -86,7 +81,7 @@ def test_one_run_over_hostile_feeds_completes_and_the_next_polls_only_what_is_du
         assert "after decompression" in rows[feeds["bomb"]][2]
         assert "byte cap" in rows[feeds["huge"]][2]
 
-        failures = _query(data_dir, "SELECT stage, url, error FROM failures ORDER BY stage, url")
+        failures = query(data_dir, "SELECT stage, url, error FROM failures ORDER BY stage, url")
         poll_failures = {url for stage, url, _ in failures if stage == "poll"}
         assert poll_failures == {url for name, url in feeds.items() if name not in ("good", "truncated")}
         fetch_failures = [(url, error) for stage, url, error in failures if stage == "fetch"]
