@@ -81,7 +81,10 @@ def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settin
         elif poll.not_modified:
             summary.feeds_not_modified += 1
         entries.extend(poll.entries)
+    committed_from = _utcnow()
     new = warehouse.commit_poll([(p.state, names.get(p.state.feed_url)) for p in polls], entries, failures, run_id)
+    for feed_url, count in warehouse.new_entries_by_feed(committed_from).items():
+        summary.feed(feed_url)["new_entries"] += count
     summary.new_entries += new
     summary.failures += len(failures)
     get_run_logger().info("polled %d feeds: %d new entries, %d feeds failed", len(polls), new, len(failures))
@@ -113,6 +116,8 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
     pages = [p for p in fetched if not isinstance(p, Failure)]
     failures = [f for f in fetched if isinstance(f, Failure)]
     summary.pages_fetched += len(pages)
+    for page in pages:
+        summary.feed(by_key[page.entry_key].feed_url)["pages_fetched"] += 1
     extracted = extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
     rows, tags, entities, outcomes = [], [], [], []
     now = _utcnow()
@@ -145,6 +150,8 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
         entities.extend((article_id, e, tagger.version) for e in tagged.entities)
         outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored", detail=article_id, decided_at=now))
         summary.feed(entry.feed_url)["articles_stored"] += 1
+        summary.feed(entry.feed_url)["articles_tagged"] += bool(tagged.tags)
+        summary.feed(entry.feed_url)["new_stories"] += link.reason == "new_story"
         summary.articles_tagged += bool(tagged.tags)
     for failure in failures:
         entry = by_key.get(failure.entry_key or "")
@@ -219,15 +226,13 @@ def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
 
 
 def _publish_artifact(summary: RunSummary, sources: list[FeedSource]) -> None:
+    columns = ("new_entries", "pages_fetched", "articles_stored", "new_stories", "articles_tagged", "failures")
     rows = []
     for source in sources:
         counts = summary.per_feed.get(source.url, Counter())
-        rows.append({"feed": source.name or source.url, "url": source.url,
-                     "entries_in_feed": counts["entries_in_feed"], "articles_stored": counts["articles_stored"],
-                     "failures": counts["failures"]})
+        rows.append({"feed": source.name or source.url, "url": source.url, **{c: counts[c] for c in columns}})
     totals = summary.totals()
-    rows.append({"feed": "TOTAL", "url": "", "entries_in_feed": totals["new_entries"],
-                 "articles_stored": totals["articles_stored"], "failures": totals["failures"]})
+    rows.append({"feed": "TOTAL", "url": "", **{c: sum(r[c] for r in rows) for c in columns}})
     create_table_artifact(key="ingest-summary", table=rows,
                           description=(f"{totals['feeds_polled']} feeds polled, {totals['new_entries']} new entries, "
                                        f"{totals['articles_stored']} articles stored, {totals['failures']} failures"))

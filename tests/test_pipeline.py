@@ -33,6 +33,16 @@ def test_ingest_stores_tags_and_dedups_a_syndicated_copy(httpserver, prefect_api
     failures = query(data_dir, "SELECT stage, error FROM failures")
     assert failures[0][0] == "fetch" and "404" in failures[0][1]
 
+    import json
+
+    from prefect.artifacts import Artifact
+
+    table = Artifact.get("ingest-summary").data
+    rows = {row["url"]: row for row in (json.loads(table) if isinstance(table, str) else table)}
+    assert rows[feed] == {"feed": feed, "url": feed, "new_entries": 6, "pages_fetched": 5, "articles_stored": 5,
+                          "new_stories": 4, "articles_tagged": 3, "failures": 1}
+    assert rows[""]["feed"] == "TOTAL" and rows[""]["articles_stored"] == 5
+
 
 def test_tags_and_entities_of_the_flagship_story(httpserver, prefect_api_url, data_dir, write_feeds):
     feed = serve_site(httpserver, ["s400", "patriots", "club_sanction", "howitzers"])

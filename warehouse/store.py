@@ -129,6 +129,11 @@ class Warehouse:
         return [dict(url=url, updated_at=stamp, seen_at=now) for url, stamp in stamped.items()
                 if url in known and (known[url] is None or stamp > known[url])]
 
+    def new_entries_by_feed(self, since: datetime) -> dict[str, int]:
+        """How many entries each feed added since `since` (a poll's commit time)."""
+        return dict(self.con.execute(
+            "SELECT feed_url, count(*) FROM entries WHERE first_seen_at >= ? GROUP BY feed_url", [since]).fetchall())
+
     def subscriptions(self) -> list[FeedSource]:
         """Feeds added with `newsflow feeds import`, oldest first."""
         rows = self.con.execute("SELECT feed_url, name FROM subscriptions ORDER BY added_at, feed_url").fetchall()
