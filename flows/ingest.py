@@ -155,7 +155,12 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
         summary.articles_tagged += bool(tagged.tags)
     for failure in failures:
         entry = by_key.get(failure.entry_key or "")
-        outcome = "retry" if failure.retryable else ("skipped" if failure.error.startswith("skipped") else "failed")
+        if failure.error.startswith("not contacted:"):
+            outcome = "deferred"   # the host asked us to wait: not an attempt, so it costs no retry
+        elif failure.retryable:
+            outcome = "retry"
+        else:
+            outcome = "skipped" if failure.error.startswith("skipped") else "failed"
         outcomes.append(dict(url=failure.url, entry_key=failure.entry_key, outcome=outcome,
                              detail=failure.error, decided_at=now))
         if entry is not None:

@@ -22,7 +22,8 @@ ALTER TABLE entries ADD COLUMN IF NOT EXISTS updated_at TIMESTAMP;
 -- An entry's page announced as updated (a newer `updated` stamp in its feed): fetched again, and
 -- stored as a new version of the article if its text changed.
 CREATE TABLE IF NOT EXISTS entry_updates (url VARCHAR, updated_at TIMESTAMP, seen_at TIMESTAMP);
--- One row per attempt to turn an entry's URL into an article: stored, skipped, failed or retry.
+-- One row per attempt to turn an entry's URL into an article: stored, skipped, failed, retry, or
+-- deferred (not contacted because the host asked us to wait; it costs no attempt).
 CREATE TABLE IF NOT EXISTS fetch_outcomes (
     url VARCHAR, entry_key VARCHAR, outcome VARCHAR, detail VARCHAR, decided_at TIMESTAMP
 );
