@@ -338,15 +338,15 @@ class StoryIndex:
         if not path.exists():
             return index
         with np.load(path) as data:
-            n = len(data["days"])
-            index._size = n
-            index._sigs, index._shingles, index._days = data["sigs"].copy(), data["shingles"].copy(), data["days"].copy()
-            index._story, index._article = data["story"].copy(), data["article"].copy()
-            index._story_names = [s.decode() for s in data["story_names"]]
-            index._story_lookup = {s: i for i, s in enumerate(index._story_names)}
-            index._urls.keys, index._urls.positions = data["url_keys"].copy(), data["url_pos"].copy()
-            index._hashes.keys, index._hashes.positions = data["hash_keys"].copy(), data["hash_pos"].copy()
-            index._bands.keys, index._bands.positions = data["band_keys"].copy(), data["band_pos"].copy()
+            # Each array is read into memory once; no copies, so loading needs no more than the index.
+            index._sigs, index._shingles, index._days = data["sigs"], data["shingles"], data["days"]
+            index._story, index._article = data["story"], data["article"]
+            index._size = len(index._days)
+            index._story_names = [name.decode() for name in data["story_names"]]
+            index._story_lookup = {name: i for i, name in enumerate(index._story_names)}
+            index._urls.keys, index._urls.positions = data["url_keys"], data["url_pos"]
+            index._hashes.keys, index._hashes.positions = data["hash_keys"], data["hash_pos"]
+            index._bands.keys, index._bands.positions = data["band_keys"], data["band_pos"]
         return index
 
     def article_at(self, position: int) -> str | None:
