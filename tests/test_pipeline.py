@@ -144,3 +144,17 @@ def test_a_page_announced_as_updated_is_fetched_again_and_kept_as_a_new_version(
     assert "two regiments" in query(data_dir, "SELECT text FROM articles")[0][0]
     again = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, poll_all=True)
     assert again["pages_fetched"] == 0
+
+
+def test_a_copy_arriving_in_a_later_run_joins_the_original_story(httpserver, prefect_api_url, data_dir, write_feeds):
+    ingest(feeds_file=str(write_feeds(serve_site(httpserver, ["s400", "howitzers"]))), data_dir=str(data_dir),
+           allow_private_networks=True)
+    httpserver.clear()
+    ingest(feeds_file=str(write_feeds(serve_site(httpserver, ["s400_copy"], feed_path="/later.xml"))),
+           data_dir=str(data_dir), allow_private_networks=True)
+
+    rows = dict(query(data_dir, "SELECT source, story_id FROM articles WHERE title LIKE '%S-400%' OR title LIKE '%missile shield%'"))
+    assert rows["Dailyfold"] == rows["Northline Wire"]
+    assert query(data_dir, "SELECT story_reason, syndicated_from FROM articles WHERE source = 'Dailyfold'") == [
+        ("near_duplicate", "Northline Wire")]
+    assert (data_dir / "state" / "story-index.npz").exists()
