@@ -25,7 +25,7 @@ from extractors.robots import RobotsCache
 from extractors.schedule import is_due
 from extractors.tagging import Tagger
 from newsflow.feedlist import load_feed_list, merge_sources
-from newsflow.models import Article, Failure, FeedEntry, FeedPoll, FeedSource, FeedState, StoryLink
+from newsflow.models import Article, Failure, FeedEntry, FeedSource, StoryLink
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -55,10 +55,6 @@ class RunSummary:
         return {k: v for k, v in self.__dict__.items() if k != "per_feed"}
 
 
-async def _poll_all(sources: list[FeedSource], states: dict[str, FeedState], settings: Settings) -> list[FeedPoll]:
-    return await feed_poller.poll_many(sources, states, settings)
-
-
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settings, run_id: str,
                summary: RunSummary, poll_all: bool = False) -> None:
@@ -67,7 +63,7 @@ def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settin
     now = _utcnow()
     due = sources if poll_all else [s for s in sources if is_due(states.get(s.url), now)]
     summary.feeds_not_due += len(sources) - len(due)
-    polls = asyncio.run(_poll_all(due, states, settings)) if due else []
+    polls = asyncio.run(feed_poller.poll_many(due, states, settings)) if due else []
     names = {s.url: s.name for s in sources}
     entries, failures = [], []
     for poll in polls:
