@@ -151,14 +151,13 @@ class LoopbackWeb:
 
 STAGES = [
     # (stage, module or class path, attribute)
-    ("poll", "flows.ingest", "_poll_all"),
+    ("poll", "extractors.feeds", "poll_many"),
     ("poll", "warehouse.store:Warehouse", "commit_poll"),
     ("fetch", "flows.ingest", "fetch_pages"),
     ("extract (pool, incl. worker start)", "extractors.article:ArticleExtractor", "extract"),
     ("extract (pool, incl. worker start)", "extractors.article:ArticleExtractor", "__exit__"),
     ("tag", "extractors.tagging:Tagger", "tag"),
     ("dedup", "flows.ingest", "fingerprint"),
-    ("dedup", "flows.ingest", "signature"),
     ("dedup", "extractors.dedup:StoryIndex", "assign"),
     ("dedup", "extractors.dedup:StoryIndex", "add"),
     ("load (DuckLake commit)", "warehouse.store:Warehouse", "commit_batch"),
