@@ -162,14 +162,9 @@ class _SortedKeys:
         return found
 
     def get(self, key: int) -> list[int]:
-        found: list[int] = []
-        if len(self.keys):
-            left = int(np.searchsorted(self.keys, key, side="left"))
-            if left < len(self.keys) and self.keys[left] == key:
-                right = int(np.searchsorted(self.keys, key, side="right"))
-                found.extend(self.positions[left:right].tolist())
-        found.extend(self.recent.get(int(key), ()))
-        return found
+        # The key goes in as the table's own dtype: a bare Python int makes NumPy convert the
+        # whole table for the comparison (measured: ~0.4 ms a lookup at a million entries).
+        return self.get_many(np.array([key], dtype=self.dtype))
 
     def nbytes(self) -> int:
         return self.keys.nbytes + self.positions.nbytes
