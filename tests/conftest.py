@@ -47,6 +47,17 @@ def subprocess_env(prefect_api_url: str) -> dict[str, str]:
     return env
 
 
+def load_script(relative_path: str, name: str):
+    """Import one of the repository's scripts (eval/…/evaluate.py) under a unique module name."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / relative_path
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def query(data_dir, sql, *params):
     """Rows of a read-only query against a test warehouse."""
     import newsflow

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from conftest import load_script
 
 import newsflow
 from flows.ingest import ingest
 from newsflow.demo_web import SampleWeb
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
-from demo_check import compare  # noqa: E402
+compare = load_script("eval/demo_check.py", "demo_check").compare
 
 
 def test_sample_web_stories_attribution_and_tags(prefect_api_url, tmp_path):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from conftest import load_script
 
 from extractors.tagging import Tagger
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval" / "tagging"))
-import evaluate  # noqa: E402
+evaluate = load_script("eval/tagging/evaluate.py", "tagging_evaluate")
 
 
 @pytest.fixture(scope="module")
