@@ -20,7 +20,7 @@ from extractors.money import find_money
 from extractors.roles import IMPOSE, arms_roles, sanction_roles
 from newsflow.models import Entity, Tag
 
-VERSION = "rules-2"
+VERSION = "rules-3"
 
 
 _DEAL = re.compile(
@@ -355,9 +355,11 @@ class Tagger:
         def put(entity: Entity) -> None:
             entities.setdefault((entity.kind, entity.name, entity.role, entity.value_usd), entity)
 
+        in_deal = {m.name.canonical for s in arms for m in s.weapons}
         for s in sentences:
             for m in s.weapons:
-                put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category))
+                put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category,
+                           m.name.canonical in in_deal))
             for m in s.regimes:
                 put(Entity("regime", m.name.canonical, None, None, m.surface))
             for m in s.organizations:

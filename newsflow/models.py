@@ -119,6 +119,7 @@ class Entity:
     value_usd: float | None = None
     mention: str | None = None
     category: str | None = None  # a weapon system's SIPRI-style category; an organisation's type
+    in_deal: bool | None = None  # a weapon system named in the sentences that make the arms deal
 
 
 @dataclass(frozen=True)

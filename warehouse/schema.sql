@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS entity_rows (
     mention VARCHAR, tagger_version VARCHAR, category VARCHAR
 );
 ALTER TABLE entity_rows ADD COLUMN IF NOT EXISTS category VARCHAR;
+ALTER TABLE entity_rows ADD COLUMN IF NOT EXISTS in_deal BOOLEAN;
 CREATE TABLE IF NOT EXISTS failure_rows (
     url VARCHAR, stage VARCHAR, error VARCHAR, failed_at TIMESTAMP, entry_key VARCHAR,
     retryable BOOLEAN, run_id VARCHAR

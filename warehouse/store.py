@@ -203,7 +203,8 @@ class Warehouse:
         tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
                     for a, t, v in tags]
         entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, tagger_version=v) for a, e, v in entities]
+                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
+                       for a, e, v in entities]
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
         if keys:
@@ -224,7 +225,7 @@ class Warehouse:
                 self._insert(con, "article_rows", articles, articles[0].keys())
             self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
             self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "tagger_version"))
+                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
             self._insert(con, "fetch_outcomes", outcomes, ("url", "entry_key", "outcome", "detail", "decided_at"))
             self._insert_failures(con, failures, run_id)
 
@@ -246,14 +247,15 @@ class Warehouse:
         tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
                     for a, t, v in tags]
         entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, tagger_version=v) for a, e, v in entities]
+                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
+                       for a, e, v in entities]
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM tag_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
             con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
             self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
             self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "tagger_version"))
+                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
 
         self._transaction(body)
 

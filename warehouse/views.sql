@@ -57,13 +57,13 @@ CREATE OR REPLACE VIEW article_tags AS
 SELECT article_id, tag, score, evidence, tagger_version FROM tag_rows;
 
 CREATE OR REPLACE VIEW entities AS
-SELECT article_id, kind, name, role, value_usd, mention, category, tagger_version FROM entity_rows;
+SELECT article_id, kind, name, role, value_usd, mention, category, in_deal, tagger_version FROM entity_rows;
 
 -- One row per arms-deal story and weapon system (a deal naming no system has one row with a NULL
 -- system): who supplies, who receives, what it is, what it is worth.
 CREATE OR REPLACE VIEW arms_deals AS
 WITH deal_entities AS (
-    SELECT a.story_id, e.kind, e.name, e.role, e.value_usd, e.category
+    SELECT a.story_id, e.kind, e.name, e.role, e.value_usd, e.category, e.in_deal
     FROM latest_articles a
     JOIN entity_rows e USING (article_id)
     WHERE a.article_id IN (SELECT article_id FROM tag_rows WHERE tag = 'arms_deal')
@@ -74,7 +74,9 @@ WITH deal_entities AS (
            max(value_usd) FILTER (WHERE kind = 'money') AS value_usd
     FROM deal_entities GROUP BY story_id
 ), systems AS (
-    SELECT DISTINCT story_id, name AS system, category FROM deal_entities WHERE kind = 'weapon_system'
+    -- Systems named in the deal's own sentences, not background ("dropped from the F-35 programme").
+    SELECT DISTINCT story_id, name AS system, category FROM deal_entities
+    WHERE kind = 'weapon_system' AND in_deal IS NOT FALSE
 )
 SELECT p.story_id, p.supplier, p.recipient, w.system, w.category, p.value_usd, s.first_published_at, s.title
 FROM per_story p
