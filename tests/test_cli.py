@@ -74,3 +74,17 @@ def test_story_explains_each_copy_and_retag_replaces_old_tags(httpserver, subpro
     tags = json.loads(_run(subprocess_env, "sql", "--data-dir", str(data_dir), "--format", "json",
                            "SELECT count(*) AS n, count(DISTINCT (article_id, tag)) AS d FROM article_tags").stdout)
     assert tags == [{"n": 4, "d": 4}]
+
+
+def test_sql_piped_into_a_reader_that_stops_early_prints_no_traceback(httpserver, subprocess_env, data_dir, write_feeds):
+    feeds = write_feeds(serve_site(httpserver, ["s400", "howitzers", "patriots"]))
+    assert _run(subprocess_env, "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
+                "--allow-private-networks").returncode == 0
+    reader = subprocess.Popen([newsflow_bin(), "sql", "--data-dir", str(data_dir),
+                               "SELECT * FROM articles, range(2000)"], env=subprocess_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.readline()
+    reader.stdout.close()   # like `| head -1`
+    _, stderr = reader.communicate(timeout=120)
+    assert reader.returncode == 0
+    assert b"Traceback" not in stderr
