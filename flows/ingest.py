@@ -169,7 +169,11 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
 def load_story_index(warehouse: Warehouse, settings: Settings) -> StoryIndex:
     """The saved story index, caught up with the warehouse; rebuilt if the two disagree."""
     options = dict(threshold=settings.near_duplicate_threshold, max_days=settings.near_duplicate_max_days)
-    index = StoryIndex.load(settings.data_dir / "state", **options)
+    try:
+        index = StoryIndex.load(settings.data_dir / "state", **options)
+    except Exception as exc:  # a damaged cache is rebuilt from the lake, never fatal
+        get_run_logger().warning("story index unreadable (%s); rebuilding it from the warehouse", exc)
+        index = StoryIndex(**options)
     if len(index) and warehouse.article_at_seq(len(index) - 1) != index.article_at(len(index) - 1):
         index = StoryIndex(**options)
     index.add_many(warehouse.story_index_rows(from_seq=len(index)))

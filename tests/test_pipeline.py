@@ -158,3 +158,15 @@ def test_a_copy_arriving_in_a_later_run_joins_the_original_story(httpserver, pre
     assert query(data_dir, "SELECT story_reason, syndicated_from FROM articles WHERE source = 'Dailyfold'") == [
         ("near_duplicate", "Northline Wire")]
     assert (data_dir / "state" / "story-index.npz").exists()
+
+
+def test_a_damaged_story_index_is_rebuilt_from_the_warehouse(httpserver, prefect_api_url, data_dir, write_feeds):
+    ingest(feeds_file=str(write_feeds(serve_site(httpserver, ["s400"]))), data_dir=str(data_dir),
+           allow_private_networks=True)
+    (data_dir / "state" / "story-index.npz").write_bytes(b"not an index")
+    httpserver.clear()
+    ingest(feeds_file=str(write_feeds(serve_site(httpserver, ["s400_copy"], feed_path="/later.xml"))),
+           data_dir=str(data_dir), allow_private_networks=True)
+
+    assert len({story for (story,) in query(data_dir, "SELECT story_id FROM articles")}) == 1
+    assert query(data_dir, "SELECT count(*) FROM articles") == [(2,)]
