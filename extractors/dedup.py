@@ -69,8 +69,6 @@ def signature_bytes(sig: np.ndarray) -> bytes:
     return np.asarray(sig, dtype=np.uint32).tobytes()
 
 
-def signature_from_bytes(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.uint32)
 
 
 def article_id_for(canonical_url: str) -> str:

@@ -114,8 +114,6 @@ class Gazetteer:
     org_parties: dict[str, str]            # organisation -> the party it acts for (UN, EU, or its country)
 
 
-def _country_display(codes_to_names: dict[str, str], display: dict[str, str], code: str) -> str:
-    return display.get(code) or codes_to_names.get(code) or code.upper()
 
 
 @lru_cache(maxsize=1)

@@ -172,8 +172,6 @@ def _parts_of_a_system(s: _Sentence) -> bool:
                for w in s.weapons)
 
 
-def split_sentences(text: str) -> list[str]:
-    return [text[start:end] for start, end in sentence_spans(text)]
 
 
 _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
