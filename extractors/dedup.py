@@ -69,8 +69,6 @@ def signature_bytes(sig: np.ndarray) -> bytes:
     return np.asarray(sig, dtype=np.uint32).tobytes()
 
 
-
-
 def article_id_for(canonical_url: str) -> str:
     return hashlib.sha256(canonical_url.encode()).hexdigest()[:20]
 

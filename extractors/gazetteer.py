@@ -114,8 +114,6 @@ class Gazetteer:
     org_parties: dict[str, str]            # organisation -> the party it acts for (UN, EU, or its country)
 
 
-
-
 @lru_cache(maxsize=1)
 def load() -> Gazetteer:
     countries, names = _load_countries()

@@ -172,8 +172,6 @@ def _parts_of_a_system(s: _Sentence) -> bool:
                for w in s.weapons)
 
 
-
-
 _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
 _OPENERS = "\"'“‘("
 
