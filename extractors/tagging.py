@@ -14,13 +14,13 @@ from datetime import datetime
 
 import ahocorasick
 
-from extractors import gazetteer
+from extractors import deal_frames, gazetteer
 from extractors.gazetteer import Mention
 from extractors.money import find_money
-from extractors.roles import IMPOSE, arms_roles, sanction_roles
-from newsflow.models import Entity, Tag
+from extractors.roles import IMPOSE, sanction_roles
+from newsflow.models import Deal, Entity, SanctionAction, Tag
 
-VERSION = "rules-3"
+VERSION = "rules-4"
 
 
 _DEAL = re.compile(
@@ -153,6 +153,8 @@ _CUES = _cue_automaton()
 class TagResult:
     tags: list[Tag] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    deals: list[Deal] = field(default_factory=list)
+    sanction_actions: list[SanctionAction] = field(default_factory=list)
 
 
 @dataclass
@@ -232,12 +234,14 @@ class Tagger:
         if _EVASION.search(title_low) and not self._is_arms_sentence(sentences[0]):
             # An evasion case buys "items" and "goods": only a named system or contract is a deal.
             arms_evidence = [s for s in arms_evidence if s.weapons or _DEAL_NOUN.search(s.low)]
+        # Precision first: arms vocabulary makes a tag only when it forms a deal frame.
+        result.deals, arms_evidence = deal_frames.find_deals(arms_evidence, sentences, self.gaz, published_at)
         sanction_evidence = [s for s in sentences if self._is_sanctions_sentence(s)]
         if arms_evidence:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
         if sanction_evidence:
             result.tags.append(self._tag("sanctions", sanction_evidence, _SANCTION))
-        result.entities = self._entities(sentences, arms_evidence, sanction_evidence, published_at)
+        result.entities = self._entities(sentences, result.deals, sanction_evidence, published_at)
         return result
 
     def _read_all(self, full: str) -> list[_Sentence]:
@@ -344,14 +348,14 @@ class Tagger:
         quoted = " … ".join(s.text for s in evidence[:3])
         return Tag(tag, score, f"{quoted} [terms: {', '.join(unique_terms[:12])}]")
 
-    def _entities(self, sentences: list[_Sentence], arms: list[_Sentence], sanctions: list[_Sentence],
+    def _entities(self, sentences: list[_Sentence], deals: list[Deal], sanctions: list[_Sentence],
                   published_at: datetime | None) -> list[Entity]:
         entities: dict[tuple, Entity] = {}
 
         def put(entity: Entity) -> None:
             entities.setdefault((entity.kind, entity.name, entity.role, entity.value_usd), entity)
 
-        in_deal = {m.name.canonical for s in arms for m in s.weapons}
+        in_deal = {system.name for deal in deals for system in deal.systems}
         for s in sentences:
             for m in s.weapons:
                 put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category,
@@ -362,9 +366,14 @@ class Tagger:
                 put(Entity("organization", m.name.canonical, None, None, m.surface, m.name.category))
             for m in s.countries:
                 put(Entity("country", m.name.canonical, None, None, m.surface))
-        for name, roles in (arms_roles(arms, self.gaz, sanctions=bool(sanctions)) if arms else {}).items():
-            for role in sorted(roles):
-                put(Entity("country", name, role, None, None))
+        for deal in deals:  # supplier and recipient roles are exactly the deals' parties
+            for system in deal.systems:
+                put(Entity("weapon_system", system.name, None, None, None, system.category, True))
+            for role, names in (("supplier", deal.supplier), ("recipient", deal.recipient)):
+                for name in names:
+                    put(Entity("country", name, role, None, None))
+            if deal.value_usd:
+                put(Entity("money", f"{deal.value_usd:.0f} USD", None, deal.value_usd, None))
         if sanctions:
             for name, role in sanction_roles(sanctions, self.gaz).items():
                 put(Entity("country", name, role, None, None))
@@ -379,11 +388,6 @@ class Tagger:
         for regime in [e.name for e in entities.values() if e.kind == "regime"]:
             for implied in self.gaz.regime_implies.get(regime, []):
                 put(Entity("regime", implied, None, None, None))
-        value_sentences = [s for s in sentences if _VALUE_CONTEXT.search(s.low)] if arms else []
-        for s in value_sentences:
-            for money in find_money(s.text, published_at):
-                if money.value_usd >= 100_000:
-                    put(Entity("money", f"{money.value_usd:.0f} USD", None, money.value_usd, money.text))
         # A country with a role is the same mention group as the bare country: keep the role.
         with_role = {e.name for e in entities.values() if e.kind == "country" and e.role}
         return [e for e in entities.values() if not (e.kind == "country" and e.role is None and e.name in with_role)]

@@ -115,7 +115,7 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
     for page in pages:
         summary.feed(by_key[page.entry_key].feed_url)["pages_fetched"] += 1
     extracted = extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
-    rows, tags, entities, outcomes = [], [], [], []
+    rows, tags, entities, outcomes, frames = [], [], [], [], []
     now = _utcnow()
     versions: dict[str, tuple[int, str]] = {}   # article_id -> (version, content hash) seen in this batch
     for result in extracted:
@@ -144,6 +144,7 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
         tagged = tagger.tag(result.title or "", result.text, result.published_at)
         tags.extend((article_id, t, tagger.version) for t in tagged.tags)
         entities.extend((article_id, e, tagger.version) for e in tagged.entities)
+        frames.append((article_id, tagged.deals, tagged.sanction_actions, tagger.version))
         outcomes.append(dict(url=entry.url, entry_key=entry.entry_key, outcome="stored", detail=article_id, decided_at=now))
         summary.feed(entry.feed_url)["articles_stored"] += 1
         summary.feed(entry.feed_url)["articles_tagged"] += bool(tagged.tags)
@@ -161,7 +162,7 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
                              detail=failure.error, decided_at=now))
         if entry is not None:
             summary.feed(entry.feed_url)["failures"] += 1
-    warehouse.commit_batch(rows, tags, entities, outcomes, failures, run_id)
+    warehouse.commit_batch(rows, tags, entities, outcomes, failures, run_id, frames)
     summary.articles_stored += len(rows)
     summary.failures += len(failures)
 

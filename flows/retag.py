@@ -1,6 +1,6 @@
 """Re-run the tagger over stored article text, without fetching anything.
 
-Tags and entities record the tagger version that produced them, so after an upgrade `retag`
+Tags, entities and frames (deals, sanction actions) record the tagger version that produced them, so after an upgrade `retag`
 replaces exactly the rows an older tagger wrote (or every row, with `everything`)."""
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ def retag_articles(lake_dir: Path, everything: bool = False) -> dict[str, int]:
         tagged = 0
         for start in range(0, len(stale), BATCH):
             chunk = stale[start:start + BATCH]
-            tags, entities = [], []
+            tags, entities, frames = [], [], []
             for article_id, title, text, published_at in chunk:
                 result = tagger.tag(title or "", text or "", published_at)
                 tags.extend((article_id, t, tagger.version) for t in result.tags)
                 entities.extend((article_id, e, tagger.version) for e in result.entities)
+                frames.append((article_id, result.deals, result.sanction_actions, tagger.version))
                 tagged += bool(result.tags)
-            warehouse.replace_tags(tags, entities, [row[0] for row in chunk])
+            warehouse.replace_tags(tags, entities, [row[0] for row in chunk], frames)
         return {"articles_retagged": len(stale), "articles_tagged": tagged}
     finally:
         warehouse.close()

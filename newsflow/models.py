@@ -130,3 +130,35 @@ class StoryLink:
     reason: str
     similarity: float | None = None
     matched_article_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DealSystem:
+    """A weapon system named in a deal."""
+
+    name: str
+    category: str | None = None      # SIPRI-style category
+    from_gazetteer: bool = True      # False: found by its shape (designator, "-class", calibre)
+
+
+@dataclass(frozen=True)
+class Deal:
+    """One arms transaction reported in an article: what, how many, from whom, to whom, for how much."""
+
+    systems: tuple[DealSystem, ...]
+    supplier: tuple[str, ...]        # normalised country names; a state buying from its own industry
+    recipient: tuple[str, ...]       # is in both
+    status: str                      # offered | approved | ordered | delivered | cancelled
+    evidence: str
+    quantity: int | None = None
+    value_usd: float | None = None
+
+
+@dataclass(frozen=True)
+class SanctionAction:
+    action: str          # imposed | threatened | extended | lifted | enforced | evaded
+    sanctioning: str | None   # normalised country or bloc: "United States", "European Union"
+    target: str | None        # country, organisation or person name
+    target_kind: str | None   # country | organization | person
+    regime: str | None        # e.g. "CAATSA", "OFAC SDN", "EU sanctions"
+    evidence: str

@@ -49,6 +49,17 @@ CREATE TABLE IF NOT EXISTS entity_rows (
 );
 ALTER TABLE entity_rows ADD COLUMN IF NOT EXISTS category VARCHAR;
 ALTER TABLE entity_rows ADD COLUMN IF NOT EXISTS in_deal BOOLEAN;
+-- Frames: one row per arms deal (its systems as parallel lists) and per sanction action, written
+-- with the article's tags and entities and replaced with them.
+CREATE TABLE IF NOT EXISTS deal_rows (
+    article_id VARCHAR, deal_no INTEGER, systems VARCHAR[], categories VARCHAR[], from_gazetteer BOOLEAN[],
+    quantity INTEGER, suppliers VARCHAR[], recipients VARCHAR[], value_usd DOUBLE, status VARCHAR,
+    evidence VARCHAR, tagger_version VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sanction_rows (
+    article_id VARCHAR, action_no INTEGER, action VARCHAR, sanctioning VARCHAR, target VARCHAR,
+    target_kind VARCHAR, regime VARCHAR, evidence VARCHAR, tagger_version VARCHAR
+);
 CREATE TABLE IF NOT EXISTS failure_rows (
     url VARCHAR, stage VARCHAR, error VARCHAR, failed_at TIMESTAMP, entry_key VARCHAR,
     retryable BOOLEAN, run_id VARCHAR

@@ -15,12 +15,42 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from newsflow.models import Entity, Failure, FeedEntry, FeedSource, FeedState, Tag
+from newsflow.models import Deal, Entity, Failure, FeedEntry, FeedSource, FeedState, SanctionAction, Tag
 from warehouse import lake
 
 FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
                       "last_status", "error_count", "last_error", "next_poll_at", "poll_url",
                       "redirect_candidate", "poll_interval_s")
+
+
+# (article_id, deals, sanction actions, tagger version): the frames of one tagged article.
+Frames = tuple[str, list[Deal], list[SanctionAction], str]
+DEAL_COLUMNS = ("article_id", "deal_no", "systems", "categories", "from_gazetteer", "quantity", "suppliers",
+                "recipients", "value_usd", "status", "evidence", "tagger_version")
+SANCTION_COLUMNS = ("article_id", "action_no", "action", "sanctioning", "target", "target_kind", "regime",
+                    "evidence", "tagger_version")
+
+
+def _frame_rows(frames: list[Frames]) -> tuple[list[dict], list[dict]]:
+    deals = [dict(article_id=a, deal_no=n, systems=[x.name for x in d.systems],
+                  categories=[x.category for x in d.systems], from_gazetteer=[x.from_gazetteer for x in d.systems],
+                  quantity=d.quantity, suppliers=list(d.supplier), recipients=list(d.recipient),
+                  value_usd=d.value_usd, status=d.status, evidence=d.evidence, tagger_version=v)
+             for a, ds, _, v in frames for n, d in enumerate(ds, 1)]
+    actions = [dict(article_id=a, action_no=n, action=x.action, sanctioning=x.sanctioning, target=x.target,
+                    target_kind=x.target_kind, regime=x.regime, evidence=x.evidence, tagger_version=v)
+               for a, _, xs, v in frames for n, x in enumerate(xs, 1)]
+    return deals, actions
+
+
+def _insert_frames(con: duckdb.DuckDBPyConnection, frames: list[Frames], replace: list[str]) -> None:
+    """Replace the deal and sanction rows of `replace` (article ids), then add `frames`."""
+    if replace:
+        con.execute("DELETE FROM deal_rows WHERE article_id IN (SELECT unnest(?))", [replace])
+        con.execute("DELETE FROM sanction_rows WHERE article_id IN (SELECT unnest(?))", [replace])
+    deals, actions = _frame_rows(frames)
+    Warehouse._insert(con, "deal_rows", deals, DEAL_COLUMNS)
+    Warehouse._insert(con, "sanction_rows", actions, SANCTION_COLUMNS)
 
 
 def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
@@ -196,8 +226,8 @@ class Warehouse:
 
     def commit_batch(self, articles: list[dict], tags: list[tuple[str, Tag, str]],
                      entities: list[tuple[str, Entity, str]], outcomes: list[dict],
-                     failures: list[Failure], run_id: str) -> None:
-        """One transaction per batch: article versions with their tags and entities, and the
+                     failures: list[Failure], run_id: str, frames: list[Frames] | None = None) -> None:
+        """One transaction per batch: article versions with their tags, entities and frames, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
         version of an article replaces that article's tags and entities."""
         tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
@@ -216,6 +246,7 @@ class Warehouse:
         updated = sorted({a["article_id"] for a in articles if a["version"] > 1})
         tag_rows = [t for t in tag_rows if t["article_id"] in fresh]
         entity_rows = [e for e in entity_rows if e["article_id"] in fresh]
+        frames = [f for f in frames or [] if f[0] in fresh]
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if updated:
@@ -226,6 +257,7 @@ class Warehouse:
             self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
             self._insert(con, "entity_rows", entity_rows,
                          ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
+            _insert_frames(con, frames, updated)
             self._insert(con, "fetch_outcomes", outcomes, ("url", "entry_key", "outcome", "detail", "decided_at"))
             self._insert_failures(con, failures, run_id)
 
@@ -242,8 +274,8 @@ class Warehouse:
             ORDER BY a.article_id""", {"v": tagger_version} if not everything else {}).fetchall()
 
     def replace_tags(self, tags: list[tuple[str, Tag, str]], entities: list[tuple[str, Entity, str]],
-                     article_ids: list[str]) -> None:
-        """Swap the tags and entities of these articles for a new tagger's output."""
+                     article_ids: list[str], frames: list[Frames] | None = None) -> None:
+        """Swap the tags, entities and frames of these articles for a new tagger's output."""
         tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
                     for a, t, v in tags]
         entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
@@ -256,6 +288,7 @@ class Warehouse:
             self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
             self._insert(con, "entity_rows", entity_rows,
                          ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
+            _insert_frames(con, frames or [], article_ids)
 
         self._transaction(body)
 

@@ -59,29 +59,34 @@ SELECT article_id, tag, score, evidence, tagger_version FROM tag_rows;
 CREATE OR REPLACE VIEW entities AS
 SELECT article_id, kind, name, role, value_usd, mention, category, in_deal, tagger_version FROM entity_rows;
 
--- One row per arms-deal story and weapon system (a deal naming no system has one row with a NULL
--- system): who supplies, who receives, what it is, what it is worth.
+-- One row per arms deal reported in an article. `system`/`category` are the deal's first system;
+-- `systems`, `categories` and `from_gazetteer` list them all (false: found by the name's shape).
+CREATE OR REPLACE VIEW deals AS
+SELECT a.story_id, d.article_id, d.systems[1] AS system, d.categories[1] AS category, d.quantity,
+       array_to_string(d.suppliers, ', ') AS supplier, array_to_string(d.recipients, ', ') AS recipient,
+       d.value_usd, d.status, d.evidence, a.published_at, d.systems, d.categories, d.from_gazetteer,
+       d.deal_no, d.tagger_version
+FROM deal_rows d JOIN latest_articles a USING (article_id);
+
+-- One row per (deal, weapon system) in each story's original article; a deal naming no system
+-- has one row with a NULL system.
 CREATE OR REPLACE VIEW arms_deals AS
-WITH deal_entities AS (
-    SELECT a.story_id, e.kind, e.name, e.role, e.value_usd, e.category, e.in_deal
-    FROM latest_articles a
-    JOIN entity_rows e USING (article_id)
-    WHERE a.article_id IN (SELECT article_id FROM tag_rows WHERE tag = 'arms_deal')
-), per_story AS (
-    SELECT story_id,
-           string_agg(DISTINCT name, ', ' ORDER BY name) FILTER (WHERE kind = 'country' AND role = 'supplier') AS supplier,
-           string_agg(DISTINCT name, ', ' ORDER BY name) FILTER (WHERE kind = 'country' AND role = 'recipient') AS recipient,
-           max(value_usd) FILTER (WHERE kind = 'money') AS value_usd
-    FROM deal_entities GROUP BY story_id
-), systems AS (
-    -- Systems named in the deal's own sentences, not background ("dropped from the F-35 programme").
-    SELECT DISTINCT story_id, name AS system, category FROM deal_entities
-    WHERE kind = 'weapon_system' AND in_deal IS NOT FALSE
+WITH per_system AS (
+    SELECT article_id, deal_no, suppliers, recipients, value_usd, status,
+           unnest(CASE WHEN len(systems) = 0 THEN [NULL::VARCHAR] ELSE systems END) AS system,
+           unnest(CASE WHEN len(systems) = 0 THEN [NULL::VARCHAR] ELSE categories END) AS category
+    FROM deal_rows
 )
-SELECT p.story_id, p.supplier, p.recipient, w.system, w.category, p.value_usd, s.first_published_at, s.title
-FROM per_story p
-JOIN stories s USING (story_id)
-LEFT JOIN systems w USING (story_id);
+SELECT s.story_id, array_to_string(p.suppliers, ', ') AS supplier, array_to_string(p.recipients, ', ') AS recipient,
+       p.system, p.category, p.value_usd, p.status, s.first_published_at, s.title, p.deal_no, p.article_id
+FROM per_system p
+JOIN stories s ON s.original_article_id = p.article_id;
+
+-- One row per sanction action reported in an article.
+CREATE OR REPLACE VIEW sanction_actions AS
+SELECT a.story_id, r.article_id, r.action, r.sanctioning, r.target, r.target_kind, r.regime, r.evidence,
+       a.published_at, r.action_no, r.tagger_version
+FROM sanction_rows r JOIN latest_articles a USING (article_id);
 
 CREATE OR REPLACE VIEW feeds AS
 SELECT feed_url, coalesce(f.name, s.name, f.title) AS title, f.last_polled_at, f.last_status,

@@ -1,0 +1,320 @@
+"""Arms-deal frames: a transaction of named military equipment between parties, read from the
+deal's own sentences.
+
+A sentence makes a deal only when it reports a transaction that happened or was decided (sold,
+ordered, delivered, approved, signed …) of a weapon system or a specific kind of weapon, not
+hedged ("could buy", "talks to acquire", "an offer to sell"), not negated, and not an aggregate
+("arms exports rose 36 percent"). Parties come from the deal's sentences only; the value from a
+deal sentence or a sentence about the same systems. Systems come from the gazetteer or, when
+unseen, from their shape: a designator next to a weapon noun ("AIM-9X missiles"), an "X-class"
+ship, a calibre and type ("155mm howitzers")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from extractors.money import find_money
+from extractors.roles import arms_roles
+from newsflow.models import Deal, DealSystem
+
+if TYPE_CHECKING:
+    from extractors.gazetteer import Gazetteer
+
+# Each trigger says what happened; the status is the furthest stage any deal sentence reports.
+_STATUS_TRIGGERS = (
+    ("cancelled", r"cancel\w*|scrap(?:s|ped|ping)|terminat\w*|collaps\w*|fell through|called off|"
+                  r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:[\w-]+ ){0,6}?(?:sale|deal|purchase|order|"
+                  r"contract|deliver\w*)"),
+    ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
+                  r"received|receives|arriv(?:e|ed|es|al)|handed over|hands over|handover|inducted|commissioned|"
+                  r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
+                  r"provid(?:ed|es|ing)|transferred|providing|equipped"),
+    ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
+                r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
+                r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
+                r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
+                r"chose|chooses|picked|picks|selects|opted for|opts for|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
+                r"sell|buy|supply|deliver"),
+    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|notified congress|authori[sz]ed"),
+    ("offered", r"offered|offers"),
+)
+_PRIORITY = {status: rank for rank, (status, _) in enumerate(_STATUS_TRIGGERS)}
+_TRIGGER = re.compile("|".join(rf"\b(?P<{status}>{pattern})\b" for status, pattern in _STATUS_TRIGGERS))
+
+# Words that make the following transaction a possibility, a wish or a process, not a fact.
+_HEDGE = re.compile(
+    r"\b(would|could|might|may|should|consider\w*|plans?|planned|planning|looking|interest\w*|eager|keen|"
+    r"talks?|negotiat\w*|unlikely|likely|propos\w*|bids?|bidding|tenders?|competition|competing|seek\w*|"
+    r"sought|wants?|wanted|study|studies|lobb\w*|if|whether|offer to|hopes?|hoping|aims?|aiming|intend\w*|"
+    r"possible|potential\w*|prospect\w*|future|request\w*|ready to|willing|expected to|set to|poised|"
+    r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
+    r"pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
+    r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*)\b")
+_NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
+_CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")
+# Totals and trends across many deals are statistics, not a deal.
+_AGGREGATE = re.compile(
+    r"\b(per ?cent|percent|share of|rose|fell|increased|decreased|declin\w*|grew|growth|"
+    r"top (?:arms )?exporters?|largest (?:arms )?(?:exporters?|importers?|suppliers?|buyers?)|"
+    r"global|worldwide|sipri|fiscal year|over the past|in recent years|record)\b|%")
+# A specific kind of military equipment (generic "arms" and "weapons" do not make a deal).
+_WEAPON_NOUN = (
+    r"missiles?|missile systems?|rockets?|rocket launchers?|launchers?|drones?|uavs?|ucavs?|tanks?|howitzers?|"
+    r"artillery|guns|cannons?|mortars?|shells|munitions|ammunition|bombs|torpedo(?:es)?|"
+    r"fighter jets?|fighters?|jets|warplanes?|combat aircraft|military aircraft|transport aircraft|"
+    r"patrol aircraft|trainer aircraft|aircraft|helicopters?|choppers?|gunships?|interceptors?|"
+    r"air[- ]defen[cs]e(?: systems?)?|radars?|sonars?|warships?|frigates?|corvettes?|destroyers?|"
+    r"submarines?|patrol (?:boats?|vessels?|ships?)|vessels?|boats|ships?|carriers?|"
+    r"armou?red (?:vehicles?|personnel carriers?)|vehicles?|apcs?|ifvs?|arvs?|mrap\w*|rifles|"
+    r"machine guns|small arms|satellites?|engines?|systems?")
+_WEAPON_NOUN_RE = re.compile(rf"\b(?:{_WEAPON_NOUN})\b")
+# Weapon nouns that name military kit by themselves, without a designator.
+_SPECIFIC = re.compile(
+    r"\b(missiles?|rocket launchers?|drones?|uavs?|ucavs?|tanks|howitzers?|artillery|munitions|ammunition|"
+    r"torpedo(?:es)?|fighter jets?|fighters|warplanes?|combat aircraft|military aircraft|helicopters?|"
+    r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
+    r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
+    r"rifles|machine guns|small arms|radars?)\b")
+# Not a transfer: co-development, corporate results, arms for non-state groups.
+_NOT_TRANSFER = re.compile(
+    r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|to develop|development programme|"
+    r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
+    r"insurgents?|rebels?|militants?|militias?|guerrillas?)\b")
+# A deal told as history ("last year", "a few years ago") is background to the story.
+_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|earlier (?:this|that) (?:year|month)|"
+                   r"had (?:already )?(?:bought|ordered|purchased|signed|received|acquired))\b")
+_YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
+_CIVIL = re.compile(
+    r"\b(airlines?|airliners?|passenger|carrier's|narrowbod\w*|widebod\w*|cargo planes?|freighters?|"
+    r"commercial (?:aircraft|jets|planes)|business jets?|tesla|electric vehicles?|civil(?:ian)? (?:aircraft|"
+    r"helicopters?|use)|firefight\w*|satellite launch\w*|launch services|weather satellites?)\b")
+_FORCES = re.compile(r"\b(army|navy|air force|armed forces|military|marines|coast guard|defen[cs]e ministry|"
+                     r"ministry of defen[cs]e|defen[cs]e forces|troops|government|pentagon|forces)\b")
+
+_CATEGORY_OF_NOUN = (
+    ("air defence systems", r"air[- ]defen[cs]e|interceptors?|sam\b"),
+    ("missiles", r"missiles?|rockets?|torpedo|munitions|bombs"),
+    ("ships", r"frigates?|corvettes?|destroyers?|submarines?|warships?|vessels?|boats?|ships?|carriers?"),
+    ("artillery", r"howitzers?|artillery|guns|cannons?|mortars?|launchers?"),
+    ("armoured vehicles", r"tanks?|vehicles?|apcs?|ifvs?|arvs?|mrap\w*|armou?red"),
+    ("aircraft", r"jets?|fighters?|warplanes?|aircraft|helicopters?|choppers?|gunships?|drones?|uavs?|ucavs?"),
+    ("sensors", r"radars?|sonars?"),
+    ("satellites", r"satellites?"),
+    ("engines", r"engines?"),
+)
+
+# Shapes of unseen system names, matched on the original text (case matters for designators).
+_DESIGNATOR = r"(?:[A-Z][A-Za-z]{0,5}-?\d{1,4}[A-Za-z]{0,3}(?:[- ]\d{1,3}[A-Z]?)?|[A-Z]{2,5}-[A-Z0-9]{1,5})"
+_NOUN_ANY_CASE = r"(?i:" + _WEAPON_NOUN + r")"
+_SHAPES = (
+    # "AIM-9X missiles", "K10 ARV", "KF-21 fighter jets", "Type 054A frigates"
+    re.compile(rf"\b(?P<name>(?:Type\s+)?{_DESIGNATOR}(?:\s+[A-Z][a-z]+)?)\s+(?P<noun>{_NOUN_ANY_CASE})\b"),
+    # "Gowind-class corvettes", "Arleigh Burke-class destroyers"
+    re.compile(r"\b(?P<name>(?:[A-Z][\w'’]+\s){0,2}[A-Z][\w'’]+[- ]class)\s+(?:[\w-]+\s+){0,2}?(?P<noun>(?i:frigates?|corvettes?|"
+               r"destroyers?|submarines?|vessels?|ships?|patrol (?:boats?|vessels?)|carriers?|cruisers?))\b"),
+    # "155mm howitzers", "155 mm self-propelled guns", "120-mm mortars"
+    re.compile(r"\b(?P<name>\d{2,3}\s?-?mm)\s+(?P<noun>(?i:(?:[\w-]+\s){0,2}?(?:howitzers?|guns|cannons?|"
+               r"mortars?|artillery|shells|ammunition|rounds)))\b"),
+)
+_NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d")
+
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+                 "fifty": 50, "dozen": 12, "hundred": 100, "a dozen": 12, "two dozen": 24}
+_QUANTITY = re.compile(r"\b(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+                       r"(?:(?:more|new|additional|advanced|used|second-hand|upgraded|[A-Z][\w-]*|[\w-]+-\w+)\s+){0,3}$")
+_VALUE_CUE = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|costs|"
+                        r"priced|price|for|at|totall?ing|billion|million)\b", re.I)
+
+
+@dataclass
+class FoundSystem:
+    name: str
+    category: str | None
+    from_gazetteer: bool
+    start: int
+    end: int
+    surface: str
+
+
+@dataclass
+class _Draft:
+    sentences: list = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    systems: dict[str, FoundSystem] = field(default_factory=dict)
+    statuses: set[str] = field(default_factory=set)
+    last_index: int = -1
+
+
+def fold(name: str) -> str:
+    """A system name compared without case, spacing, hyphens or diacritics."""
+    name = unicodedata.normalize("NFKD", name)
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in name if not unicodedata.combining(c)).lower())
+
+
+def _category_of(noun: str) -> str | None:
+    noun = noun.lower()
+    for category, pattern in _CATEGORY_OF_NOUN:
+        if re.search(rf"\b(?:{pattern})", noun):
+            return category
+    return None
+
+
+def _normalise(name: str) -> str:
+    name = re.sub(r"\s+", " ", name.strip())
+    name = re.sub(r"(\d)\s?-?mm\b", r"\1mm", name)
+    return re.sub(r"\s*-\s*", "-", name)
+
+
+def sentence_systems(s) -> list[FoundSystem]:
+    """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
+    found = [FoundSystem(m.name.canonical, m.name.category, True, m.start, m.end, m.surface) for m in s.weapons]
+    for shape in _SHAPES:
+        for match in shape.finditer(s.text):
+            start, end = match.start("name"), match.end("name")
+            if any(f.start < match.end() and start < f.end for f in found):
+                continue
+            name = _normalise(match.group("name"))
+            if _NOT_A_DESIGNATOR.match(name.split()[0] if name.split() else name):
+                continue
+            noun = match.group("noun")
+            if shape is _SHAPES[0] and noun.lower() in ("systems", "system", "engines", "engine", "vessels",
+                                                         "vessel", "ships", "ship", "vehicles", "vehicle"):
+                # "F-16 engines" is a part; "COVID-19 vehicles" nothing: a bare generic noun is too weak
+                if not re.match(r"^(?:Type\s+)?[A-Z]{1,4}-?\d", name):
+                    continue
+            if shape is _SHAPES[2]:
+                name = f"{name} {noun.split()[-1].rstrip('s')}"
+            found.append(FoundSystem(name, _category_of(noun), False, start, match.end("noun"), match.group(0)))
+    return found
+
+
+def _unhedged_triggers(low: str) -> list[tuple[str, int]]:
+    """(status, position) of each transaction trigger not hedged or negated in its clause."""
+    out = []
+    for match in _TRIGGER.finditer(low):
+        status = next(k for k, v in match.groupdict().items() if v)
+        if match.group(0) in ("supplies", "supply") and re.search(
+                rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
+            continue  # "missile supplies are low": a stock, not a transfer
+        window = low[max(0, match.start() - 80):match.start()]
+        tail = _CLAUSE_BREAK.split(window)[-1] if _CLAUSE_BREAK.search(window) else window
+        if _NEGATION.search(tail) or (_HEDGE.search(tail) and status != "cancelled"):
+            continue  # a plan that collapsed is still a cancelled deal
+        if status == "offered" and re.match(r"\s+to\b", low[match.end():match.end() + 4]):
+            continue
+        out.append((status, match.start()))
+    return out
+
+
+def _is_background(s, published_at: datetime | None) -> bool:
+    if _PAST.search(s.low):
+        return True
+    year = _YEAR.search(s.low)
+    return bool(year and published_at and int(year.group(1)) < published_at.year - 1)
+
+
+def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
+    """The statuses a sentence reports for a transaction of military equipment; empty if none."""
+    low = s.low
+    if _AGGREGATE.search(low) or _CIVIL.search(low) or _NOT_TRANSFER.search(low):
+        return []
+    if not (systems or _SPECIFIC.search(low)):
+        return []
+    if not (s.countries or s.organizations or _FORCES.search(low)):
+        return []
+    return sorted({status for status, _ in _unhedged_triggers(low)}, key=_PRIORITY.get)
+
+
+def _keys(s, systems: list[FoundSystem]) -> set[str]:
+    if systems:
+        return {fold(f.name) for f in systems}
+    return {m.group(0).rstrip("s") for m in _SPECIFIC.finditer(s.low)}
+
+
+def _quantity(draft: _Draft) -> int | None:
+    for s in draft.sentences:
+        spots = [f.start for f in sentence_systems(s)] + [m.start() for m in _SPECIFIC.finditer(s.low)]
+        for spot in sorted(spots):
+            match = _QUANTITY.search(s.text[max(0, spot - 60):spot])
+            if match:
+                word = match.group(1).lower()
+                value = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
+                if value and not 1900 <= value <= 2100:
+                    return value
+    return None
+
+
+def _money_in(s, published_at: datetime | None) -> float | None:
+    for money in find_money(s.text, published_at):
+        before = s.text[max(0, money.start - 40):money.start]
+        if money.value_usd >= 100_000 and (_VALUE_CUE.search(before) or _VALUE_CUE.search(s.text)):
+            return money.value_usd
+    return None
+
+
+def _value(draft: _Draft, sentences: list, published_at: datetime | None) -> float | None:
+    for s in draft.sentences:
+        value = _money_in(s, published_at)
+        if value:
+            return value
+    # "needs five … systems for $5.5 billion": a sentence about the same systems gives the value.
+    surfaces = {f.surface.lower() for f in draft.systems.values()} | {f.name.lower() for f in draft.systems.values()}
+    nouns = {m.group(0).rstrip("s") for d in draft.sentences for m in _WEAPON_NOUN_RE.finditer(d.low)}
+    for s in sentences:
+        if s in draft.sentences:
+            continue
+        mentions_system = any(x and x in s.low for x in surfaces) or any(
+            m.group(0).rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low))
+        if mentions_system and re.search(r"\b(for|worth|valued at|at a cost of|costing|cost)\s+(?:about |around |"
+                                         r"nearly |some |up to |over |more than )?(?:us)?[$€£¥₹]|\b(for|worth|"
+                                         r"valued at|cost(?:ing)?)\b[^.]{0,25}\d", s.low):
+            value = _money_in(s, published_at)
+            if value:
+                return value
+    return None
+
+
+def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
+               published_at: datetime | None = None) -> tuple[list[Deal], list]:
+    """Deals reported in an article, and the sentences they came from. `candidates` are the
+    sentences the tagger found arms vocabulary and a transaction cue in; `sentences` all of them."""
+    drafts: list[_Draft] = []
+    index = {id(s): i for i, s in enumerate(sentences)}
+    for s in candidates:
+        systems = sentence_systems(s)
+        statuses = is_deal_sentence(s, systems)
+        if not statuses or _is_background(s, published_at):
+            continue
+        keys = _keys(s, systems)
+        i = index.get(id(s), -1)
+        draft = next((d for d in drafts if d.keys & keys), None)
+        if draft is None and not systems and drafts and 0 <= i - drafts[-1].last_index <= 1:
+            draft = drafts[-1]   # "The deal also covers training": the deal of the sentence before
+        if draft is None:
+            draft = _Draft()
+            drafts.append(draft)
+        draft.sentences.append(s)
+        draft.keys |= keys
+        draft.statuses.update(statuses)
+        draft.last_index = i
+        for f in systems:
+            draft.systems.setdefault(fold(f.name), f)
+    deals, evidence = [], []
+    for draft in drafts:
+        roles = arms_roles(draft.sentences, gaz)
+        supplier = tuple(sorted(n for n, r in roles.items() if "supplier" in r and n))
+        recipient = tuple(sorted(n for n, r in roles.items() if "recipient" in r and n))
+        if not supplier and not recipient:
+            continue  # a transaction with no state party named in its own sentences is not a deal
+        systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in draft.systems.values())
+        status = min(draft.statuses, key=_PRIORITY.get)
+        deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,
+                          evidence=" … ".join(s.text for s in draft.sentences[:3]),
+                          quantity=_quantity(draft), value_usd=_value(draft, sentences, published_at)))
+        evidence.extend(draft.sentences)
+    return deals, evidence
