@@ -30,7 +30,7 @@ _STATUS_TRIGGERS = (
                   r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:[\w-]+ ){0,6}?(?:sale|deal|purchase|order|"
                   r"contract|deliver\w*)"),
     ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
-                  r"received|receives|arriv(?:e|ed|es|al)|handed over|hands over|handover|inducted|commissioned|"
+                  r"received|receives|handed over|hands over|handover|inducted|commissioned|"
                   r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
                   r"provid(?:ed|es|ing)|transferred|providing|equipped"),
     ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
@@ -74,7 +74,7 @@ _WEAPON_NOUN = (
 _WEAPON_NOUN_RE = re.compile(rf"\b(?:{_WEAPON_NOUN})\b")
 # Weapon nouns that name military kit by themselves, without a designator.
 _SPECIFIC = re.compile(
-    r"\b(missiles?|rocket launchers?|drones?|uavs?|ucavs?|tanks|howitzers?|artillery|munitions|ammunition|"
+    r"\b(missiles?|rocket launchers?|drones?|uavs?|ucavs?|unmanned aerial vehicles?|unmanned aircraft|tanks|howitzers?|artillery|munitions|ammunition|"
     r"torpedo(?:es)?|fighter jets?|fighters|warplanes?|combat aircraft|military aircraft|helicopters?|"
     r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
@@ -85,9 +85,16 @@ _NOT_TRANSFER = re.compile(
     r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
     r"insurgents?|rebels?|militants?|militias?|guerrillas?)\b")
 # A deal told as history ("last year", "a few years ago") is background to the story.
-_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|earlier (?:this|that) (?:year|month)|"
-                   r"had (?:already )?(?:bought|ordered|purchased|signed|received|acquired))\b")
+_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|earlier (?:this|that) (?:year|month)|"
+                   r"(?:has|have|had) long (?:bought|operated|used))\b")
 _YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
+# A transaction named by its programme rather than its kit ("approved $1 billion in foreign
+# military sales to Tokyo"): a deal when it is approved or has a figure.
+_GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
+                           r"(?:sales?|packages?|deals?|purchases?|contracts?)\b")
+_TEASER = re.compile(r"^\W*(?:related|read (?:also|more)|also read|see also|recommended|watch|more)\b[^:]{0,20}:", re.I)
+# Kit arriving ("the two aircraft arrived at the base") is a delivery; people arriving are not.
+_ARRIVAL = re.compile(rf"\b(?:{_WEAPON_NOUN})\s+(?:\w+\s+){{0,2}}?(?:arrived|arrives|landed|reached)\b")
 _CIVIL = re.compile(
     r"\b(airlines?|airliners?|passenger|carrier's|narrowbod\w*|widebod\w*|cargo planes?|freighters?|"
     r"commercial (?:aircraft|jets|planes)|business jets?|tesla|electric vehicles?|civil(?:ian)? (?:aircraft|"
@@ -125,7 +132,7 @@ _NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
                  "fifty": 50, "dozen": 12, "hundred": 100, "a dozen": 12, "two dozen": 24}
-_QUANTITY = re.compile(r"\b(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+_QUANTITY = re.compile(r"(?<![\w.,-])(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
                        r"(?:(?:more|new|additional|advanced|used|second-hand|upgraded|[A-Z][\w-]*|[\w-]+-\w+)\s+){0,3}$")
 _VALUE_CUE = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|costs|"
                         r"priced|price|for|at|totall?ing|billion|million)\b", re.I)
@@ -223,7 +230,7 @@ def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
     low = s.low
     if _AGGREGATE.search(low) or _CIVIL.search(low) or _NOT_TRANSFER.search(low):
         return []
-    if not (systems or _SPECIFIC.search(low)):
+    if not (systems or _SPECIFIC.search(low) or (_GENERIC_DEAL.search(low) and re.search(r"\bapprov|\d", low))):
         return []
     if not (s.countries or s.organizations or _FORCES.search(low)):
         return []
@@ -279,6 +286,23 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None) -> flo
     return None
 
 
+# Blocs and alliances sell and buy nothing themselves in these frames.
+_NOT_PARTIES = {"European Union", "United Nations", "NATO"}
+
+
+def _parties(draft: _Draft, gaz: Gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    roles = arms_roles(draft.sentences, gaz)
+    supplier = {n for n, r in roles.items() if "supplier" in r and n and n not in _NOT_PARTIES}
+    recipient = {n for n, r in roles.items() if "recipient" in r and n and n not in _NOT_PARTIES}
+    # Two states in the deal's sentences and one role known: the other state holds the other role
+    # ("the delivery of Apaches … between Morocco and the United States").
+    named = {m.name.canonical for s in draft.sentences for m in s.countries} - _NOT_PARTIES
+    others = named - supplier - recipient
+    if len(others) == 1 and len(named) == 2 and bool(supplier) != bool(recipient):
+        (supplier if recipient else recipient).update(others)
+    return tuple(sorted(supplier)), tuple(sorted(recipient))
+
+
 def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                published_at: datetime | None = None) -> tuple[list[Deal], list]:
     """Deals reported in an article, and the sentences they came from. `candidates` are the
@@ -286,8 +310,12 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
     drafts: list[_Draft] = []
     index = {id(s): i for i, s in enumerate(sentences)}
     for s in candidates:
+        if _TEASER.match(s.text):
+            continue  # a link to another story, not this one's deal
         systems = sentence_systems(s)
         statuses = is_deal_sentence(s, systems)
+        if systems and _ARRIVAL.search(s.low):
+            statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
         if not statuses or _is_background(s, published_at):
             continue
         keys = _keys(s, systems)
@@ -305,12 +333,19 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         for f in systems:
             draft.systems.setdefault(fold(f.name), f)
     deals, evidence = [], []
-    for draft in drafts:
-        roles = arms_roles(draft.sentences, gaz)
-        supplier = tuple(sorted(n for n, r in roles.items() if "supplier" in r and n))
-        recipient = tuple(sorted(n for n, r in roles.items() if "recipient" in r and n))
+    parties = [_parties(draft, gaz) for draft in drafts]
+    for k, draft in enumerate(drafts):
+        supplier, recipient = parties[k]
         if not supplier and not recipient:
             continue  # a transaction with no state party named in its own sentences is not a deal
+        if not draft.systems:
+            # "India buys a missile system from Russia" under a story about its S-400s: the same deal.
+            same = next((d for j, d in enumerate(drafts) if d.systems and set(parties[j][0]) >= set(supplier)
+                         and set(parties[j][1]) >= set(recipient) and (parties[j][0] or parties[j][1])), None)
+            if same is not None:
+                same.sentences.extend(draft.sentences)
+                evidence.extend(draft.sentences)
+                continue
         systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in draft.systems.values())
         status = min(draft.statuses, key=_PRIORITY.get)
         deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,23 @@ class Mention:
     end: int
 
 
+def _accent_table() -> dict[int, str]:
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
+def fold_accents(text: str) -> str:
+    """"Akıncı" → "Akinci", one character for one, so positions stay those of the text."""
+    return text.translate(_ACCENTS).replace("ı", "i")
+
+
 class Matcher:
     """Whole-word matches of many names at once. Case-insensitive names are folded to lower
     case; ambiguous ones (Patriot, Jordan) must match exactly as written."""
@@ -46,7 +64,7 @@ class Matcher:
         surface = surface.strip()
         if len(surface) < 2:
             return
-        automaton, key = (self._exact, surface) if exact else (self._folded, surface.lower())
+        automaton, key = (self._exact, surface) if exact else (self._folded, fold_accents(surface.lower()))
         if key not in automaton:
             automaton.add_word(key, (key, name))
             self._size += 1
@@ -59,7 +77,10 @@ class Matcher:
 
     def find(self, text: str) -> list[Mention]:
         found: list[Mention] = []
-        for automaton, haystack in ((self._folded, text.lower()), (self._exact, text)):
+        low = fold_accents(text.lower())
+        if len(low) != len(text):
+            low = text.lower()
+        for automaton, haystack in ((self._folded, low), (self._exact, text)):
             if not len(automaton):
                 continue
             # Longest matches only: far fewer candidates to check than every overlapping match.
@@ -207,6 +228,8 @@ def _load_weapons(names: dict[str, str]) -> Matcher:
             name = Name("weapon_system", canonical, category=(row.get("category") or "").strip() or None,
                         country=_country_code(row.get("origin"), names), ambiguous=ambiguous)
             surfaces = [canonical] + [a for a in (row.get("aliases") or "").split("|") if a.strip()]
+            # "BayraktarTB2", "K-9": the same names written without their spaces or hyphens
+            surfaces += [re.sub(r"[ ]", "", x) for x in surfaces if " " in x.strip() and any(c.isdigit() for c in x)]
             for surface in surfaces:
                 for form in _plural_forms(surface.strip()):
                     # A designation with a digit (F-16, S-400) is safe in any case; a word

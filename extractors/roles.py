@@ -129,7 +129,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
             is_company = m.name.kind == "organization"
             if _RIVAL.search(text[max(0, m.start - 45):m.start]):
                 continue                             # "over a rival offer from South Korea's Hanwha"
-            if previous is not None and re.fullmatch(r"(?:,\s*|,?\s+and\s+|,?\s+or\s+)(?:the\s+)?",
+            if previous is not None and not _is_demonym(m) and re.fullmatch(r"(?:,\s*|,?\s+and\s+|,?\s+or\s+)(?:the\s+)?",
                                                      text[previous[0].end:m.start]):
                 votes.add(name, previous[1], 3)      # "from Denmark and the Netherlands"
                 previous = (m, previous[1])
@@ -165,14 +165,17 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
             elif re.search(r"\bfor\s+(?:the\s+)?$", before) and re.match(rf"^(?:'s)?\s*{_FORCES}", after, re.I):
                 votes.add(name, "recipient", 3)
             elif re.match(rf"^(?:'s)?\s+(?:\w+\s+)?{_FORCES}\b(?!\s+(?:officers?|officials?|personnel|commanders?|"
-                          rf"generals?|intelligence|attach\w+|leaders?|chiefs?))", after, re.I):
+                          rf"generals?|intelligence|attach\w+|leaders?|chiefs?|cooperation|co-operation|technical|"
+                          rf"industr\w+|exports?|service|agency|spokes\w+))", after, re.I):
                 votes.add(name, "recipient", 3)      # "the Philippine Navy", "the US Army", "India's air force"
             elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)
             elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None:
-                votes.add(name, "supplier" if verb is take else "recipient", 2)
+                # "Poland signed with Hanwha" names the seller; "Hanwha signed with Poland" the buyer.
+                maker_signs = any(o.start < verb.start() for o in makers_here)
+                votes.add(name, "supplier" if verb is take and not maker_signs else "recipient", 2)
             elif re.match(r"^(?:'s)?\s+(?:purchase|order|acquisition|procurement|request|bid|deal to buy|"
                           r"government|defen[cs]e ministry|ministry)", after, re.I) and verb is take:
                 votes.add(name, "recipient", 2)
@@ -187,8 +190,9 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
     decided = votes.decide(prefer="supplier")
     roles: dict[str, set[str]] = {name: {role} for name, role in decided.items()}
     # A government buying from its own industry is both supplier and recipient.
+    others = {n for n, r in decided.items() if r == "recipient" and n not in makers}
     for name in makers:
-        if decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2):
+        if not others and (decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2)):
             roles.setdefault(name, set()).update({"supplier", "recipient"})
     if not any("supplier" in r for r in roles.values()):
         # No grammatical cue anywhere: the country that makes the system is the supplier.
