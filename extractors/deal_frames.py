@@ -85,13 +85,15 @@ _NOT_TRANSFER = re.compile(
     r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
     r"insurgents?|rebels?|militants?|militias?|guerrillas?)\b")
 # A deal told as history ("last year", "a few years ago") is background to the story.
-_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|earlier (?:this|that) (?:year|month)|"
+_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|"
                    r"(?:has|have|had) long (?:bought|operated|used))\b")
 _YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
 # A transaction named by its programme rather than its kit ("approved $1 billion in foreign
 # military sales to Tokyo"): a deal when it is approved or has a figure.
 _GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
-                           r"(?:sales?|packages?|deals?|purchases?|contracts?)\b")
+                           r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
+                           r"\bpackage of (?:military|defen[cs]e|security) (?:aid|assistance)|"
+                           r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package")
 _TEASER = re.compile(r"^\W*(?:related|read (?:also|more)|also read|see also|recommended|watch|more)\b[^:]{0,20}:", re.I)
 # Kit arriving ("the two aircraft arrived at the base") is a delivery; people arriving are not.
 _ARRIVAL = re.compile(rf"\b(?:{_WEAPON_NOUN})\s+(?:\w+\s+){{0,2}}?(?:arrived|arrives|landed|reached)\b")
@@ -200,10 +202,14 @@ def sentence_systems(s) -> list[FoundSystem]:
     return found
 
 
-def _unhedged_triggers(low: str) -> list[tuple[str, int]]:
+def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
     """(status, position) of each transaction trigger not hedged or negated in its clause."""
     out = []
+    words = text.split()
+    prose = bool(words) and sum(w[:1].isupper() for w in words) < 0.5 * len(words)
     for match in _TRIGGER.finditer(low):
+        if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
+            continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
         if match.group(0) in ("supplies", "supply") and re.search(
                 rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
@@ -234,7 +240,7 @@ def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
         return []
     if not (s.countries or s.organizations or _FORCES.search(low)):
         return []
-    return sorted({status for status, _ in _unhedged_triggers(low)}, key=_PRIORITY.get)
+    return sorted({status for status, _ in _unhedged_triggers(low, s.text)}, key=_PRIORITY.get)
 
 
 def _keys(s, systems: list[FoundSystem]) -> set[str]:
@@ -256,7 +262,13 @@ def _quantity(draft: _Draft) -> int | None:
     return None
 
 
+_A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
+
+
 def _money_in(s, published_at: datetime | None) -> float | None:
+    spelled = _A_BILLION.search(s.low)
+    if spelled:   # "nearly a billion dollars"
+        return 1e9 if spelled.group(1) == "billion" else 1e6
     for money in find_money(s.text, published_at):
         before = s.text[max(0, money.start - 40):money.start]
         if money.value_usd >= 100_000 and (_VALUE_CUE.search(before) or _VALUE_CUE.search(s.text)):
@@ -340,8 +352,9 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # a transaction with no state party named in its own sentences is not a deal
         if not draft.systems:
             # "India buys a missile system from Russia" under a story about its S-400s: the same deal.
-            same = next((d for j, d in enumerate(drafts) if d.systems and set(parties[j][0]) >= set(supplier)
-                         and set(parties[j][1]) >= set(recipient) and (parties[j][0] or parties[j][1])), None)
+            same = next((d for j, d in enumerate(drafts) if j != k and (d.systems or j < k)
+                         and set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient)
+                         and (parties[j][0] or parties[j][1]) and d.sentences), None)
             if same is not None:
                 same.sentences.extend(draft.sentences)
                 evidence.extend(draft.sentences)
