@@ -52,7 +52,7 @@ _HEDGE = re.compile(
     r"sought|wants?|wanted|study|studies|lobb\w*|if|whether|offer to|hopes?|hoping|aims?|aiming|intend\w*|"
     r"possible|potential\w*|prospect\w*|future|request\w*|ready to|willing|expected to|set to|poised|"
     r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
-    r"pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
+    r"blocked|attempt\w*|tried|trying|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
     r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*)\b")
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
 _CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")

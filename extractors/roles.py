@@ -22,9 +22,12 @@ GIVE = re.compile(
     r"will (?:build|supply|deliver|provide))\b", re.I)
 TAKE = re.compile(
     r"\b(buy|buys|bought|buying|purchas(?:e|es|ed|ing)|order(?:s|ed|ing)?|acquir(?:e|es|ed|ing)|"
-    r"procur(?:e|es|ed|ing)|receiv(?:e|es|ed|ing)|sign(?:s|ed|ing)?|import(?:s|ed|ing)?|took delivery|"
+    r"procur(?:e|es|ed|ing)|receiv(?:e|es|ed|ing)|import(?:s|ed|ing)?|took delivery|"
+    r"sign(?:s|ed|ing)?(?= for\b| (?:a |an |the |its |two |three |\w+ )?(?:[\w$€£.,-]+ ){0,5}?(?:deals?|contracts?|"
+    r"agreements?|orders?|accords?)\b)|"
     r"take delivery|takes delivery|taken delivery|taking delivery|inducted|pick(?:s|ed)?|opt(?:s|ed)? for|"
     r"pa(?:y|ys|id) for|paid|commission(?:s|ed)?|obtain(?:s|ed)?|select(?:s|ed)?|chose|chosen|request(?:s|ed)?|"
+    r"approv(?:e|es|ed|ing) (?:the |a )?(?:purchase|acquisition|procurement|buying|order)|"
     r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*|ink(?:s|ed)?|"
     r"seal(?:s|ed)?|clinch\w*|finalis\w*|finaliz\w*|conclud\w*|green-l\w+|deploy\w*|operat\w*|field(?:s|ed)?)\b", re.I)
 _FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
@@ -58,6 +61,12 @@ _DEMONYM = re.compile(r"(?:an|ian|ean|ese|ish|i|ic|ch|ss|ek|ai|ine)$")
 def _is_demonym(m: Mention) -> bool:
     """"Turkish", "Israeli", "Dutch": an adjective, not a capital like "Ankara" or "Bogotá"."""
     return m.name.kind == "country" and m.surface != m.name.canonical and bool(_DEMONYM.search(m.surface))
+
+
+# "making Armenia the first export customer", "Egypt became the third operator"
+_CUSTOMER = re.compile(r"^\s+(?:as |became |becomes |is |was |will be )?(?:the |its |a |an )?"
+                       r"(?:(?:first|second|third|fourth|fifth|latest|newest|next|new|\d+\w*)\s+)?"
+                       r"(?:(?:foreign|export|international|overseas)\s+)?(?:customer|buyer|operator|user|client)\b", re.I)
 
 
 def _mention_country(m: Mention, gaz: Gazetteer) -> str | None:
@@ -98,14 +107,15 @@ def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) 
     found = [(m.start(), kind) for kind, pattern in kinds for m in [pattern.search(window)] if m]
     if not found:
         return None
-    position, kind = min(found)
+    position, kind = min(found, key=lambda f: (f[0], f[1] != "take"))  # "approves the purchase" buys
     # A verb past the end of the clause belongs to another subject.
     if _CLAUSE_END.search(window[:position]):
         return None
     return kind
 
 
-def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict[str, set[str]]:
+def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
+               origin_fallback: bool = True) -> dict[str, set[str]]:
     votes = RoleVotes()
     makers: set[str] = set()
     for s in sentences:
@@ -119,6 +129,9 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
         # "Germany's KNDS", "Britain's BAE Systems": the text names the company's country.
         owned = {o.start for o in makers_here for c in s.countries
                  if 2 <= o.start - c.end <= 3 and text[c.end:o.start].startswith("'")}
+        # A maker written with its country ("MBDA UK", "KNDS Deutschland") speaks for that country.
+        branch = {c.start: o for o in makers_here for c in s.countries if c.start - o.end == 1}
+        owned |= {o.start for o in branch.values()}
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
         parties.sort(key=lambda p: p.start)
@@ -129,8 +142,10 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
             is_company = m.name.kind == "organization"
             if _RIVAL.search(text[max(0, m.start - 45):m.start]):
                 continue                             # "over a rival offer from South Korea's Hanwha"
-            if previous is not None and not _is_demonym(m) and re.fullmatch(r"(?:,\s*|,?\s+and\s+|,?\s+or\s+)(?:the\s+)?",
-                                                     text[previous[0].end:m.start]):
+            gap = text[previous[0].end:m.start] if previous is not None else ""
+            listed = re.fullmatch(r",?\s+(?:and|or)\s+(?:the\s+)?", gap) or (
+                re.fullmatch(r",\s*(?:the\s+)?", gap) and re.match(r"\s*(?:,|and\b|or\b)", text[m.end:]))
+            if previous is not None and not _is_demonym(m) and listed:
                 votes.add(name, previous[1], 3)      # "from Denmark and the Netherlands"
                 previous = (m, previous[1])
                 continue
@@ -141,14 +156,14 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
                 continue
             possessed = next((w for start, w in weapons.items() if 2 <= start - m.end <= 12), None) \
                 if after.startswith("'") else None
-            if any(m.end + 2 <= start <= m.end + 3 for start in owned):
+            if any(m.end + 2 <= start <= m.end + 3 for start in owned) or m.start in branch:
                 makers.add(name)
                 votes.add(name, "supplier", 3)
             elif possessed is not None:
                 # "India's S-400 systems" belong to their buyer; "Russia's S-400" to its maker.
                 origin = gaz.country_names.get(possessed.name.country or "")
                 votes.add(name, "supplier" if origin == name else "recipient", 2)
-            elif _CUSTOMERS.match(text[m.end:m.end + 120]):
+            elif _CUSTOMERS.match(text[m.end:m.end + 120]) or _CUSTOMER.match(after):
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
             elif re.match(r"^-(?:registered|based|flagged|owned|linked)\b", after):
                 continue                             # "a Singapore-registered broker" is no party to the deal
@@ -194,7 +209,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False) -> dict
     for name in makers:
         if not others and (decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2)):
             roles.setdefault(name, set()).update({"supplier", "recipient"})
-    if not any("supplier" in r for r in roles.values()):
+    if origin_fallback and not any("supplier" in r for r in roles.values()):
         # No grammatical cue anywhere: the country that makes the system is the supplier.
         for s in sentences:
             for w in s.weapons:
