@@ -78,7 +78,7 @@ _SPECIFIC = re.compile(
     r"torpedo(?:es)?|fighter jets?|fighters|warplanes?|combat aircraft|military aircraft|helicopters?|"
     r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
-    r"rifles|machine guns|small arms|radars?)\b")
+    r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?)\b")
 # Not a transfer: co-development, corporate results, arms for non-state groups.
 _NOT_TRANSFER = re.compile(
     r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|to develop|development programme|"
@@ -117,7 +117,7 @@ _CATEGORY_OF_NOUN = (
 )
 
 # Shapes of unseen system names, matched on the original text (case matters for designators).
-_DESIGNATOR = r"(?:[A-Z][A-Za-z]{0,5}-?\d{1,4}[A-Za-z]{0,3}(?:[- ]\d{1,3}[A-Z]?)?|[A-Z]{2,5}-[A-Z0-9]{1,5})"
+_DESIGNATOR = r"(?:[A-Z][A-Za-z]{0,5}-?\d{1,4}[A-Za-z]{0,3}(?:[- ]\d{1,3}[A-Z]?)?|[A-Z]{2,5}-[A-Z0-9]{1,5}|[A-Z]{2,5} \d{1,4}[A-Z]?)"
 _NOUN_ANY_CASE = r"(?i:" + _WEAPON_NOUN + r")"
 _SHAPES = (
     # "AIM-9X missiles", "K10 ARV", "KF-21 fighter jets", "Type 054A frigates"
@@ -155,6 +155,7 @@ class _Draft:
     sentences: list = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     systems: dict[str, FoundSystem] = field(default_factory=dict)
+    types: dict[str, FoundSystem] = field(default_factory=dict)   # kit named only by its type
     statuses: set[str] = field(default_factory=set)
     last_index: int = -1
 
@@ -199,6 +200,21 @@ def sentence_systems(s) -> list[FoundSystem]:
             if shape is _SHAPES[2]:
                 name = f"{name} {noun.split()[-1].rstrip('s')}"
             found.append(FoundSystem(name, _category_of(noun), False, start, match.end("noun"), match.group(0)))
+    return found
+
+
+# A kind of kit named by its type when no name is given: "six diesel-electric submarines".
+_MODIFIER = (r"(?:[a-z]+-[a-z-]+|[a-z]+(?:ic|al|ous|ive|ary|ed)|attack|combat|battle|main|fighter|cruise|stealth|"
+             r"transport|utility|light|heavy|amphibious|patrol|unmanned|strike|trainer|assault|sniper|precision|"
+             r"military|naval|air|ground|surface|coastal|tank|infantry|rocket|missile)")
+_TYPE_PHRASE = re.compile(rf"\b((?:{_MODIFIER}\s){{0,2}})" + _SPECIFIC.pattern[2:])
+
+
+def type_systems(s) -> list[FoundSystem]:
+    found = []
+    for match in _TYPE_PHRASE.finditer(s.low):
+        name = re.sub(r"\s+", " ", match.group(0)).strip()
+        found.append(FoundSystem(name, _category_of(name), False, match.start(), match.end(), name))
     return found
 
 
@@ -315,6 +331,28 @@ def _parties(draft: _Draft, gaz: Gazetteer) -> tuple[tuple[str, ...], tuple[str,
     return tuple(sorted(supplier)), tuple(sorted(recipient))
 
 
+# "The patrol boats to be procured under the contract are 35m long": a sentence describing the
+# deal's kit names systems for it, though it holds no transaction of its own.
+_ANAPHORA = re.compile(r"\b(?:the|this|that|current|same|latest|new) (?:\w+ )?(?:contract|deal|order|agreement|"
+                       r"package|purchase|acquisition|sale)\b|\bunder the (?:\w+ )?(?:contract|deal)\b")
+
+
+def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[int, int]) -> None:
+    if not drafts:
+        return
+    used = {id(s) for d in drafts for s in d.sentences}
+    for i, s in enumerate(sentences):
+        if id(s) in used or not _ANAPHORA.search(s.low) or _TEASER.match(s.text):
+            continue
+        systems = sentence_systems(s)
+        if not systems:
+            continue
+        before = [d for d in drafts if index.get(id(d.sentences[0]), 0) <= i]
+        draft = before[-1] if before else drafts[0]
+        for f in systems:
+            draft.systems.setdefault(fold(f.name), f)
+
+
 def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                published_at: datetime | None = None) -> tuple[list[Deal], list]:
     """Deals reported in an article, and the sentences they came from. `candidates` are the
@@ -326,6 +364,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # a link to another story, not this one's deal
         systems = sentence_systems(s)
         statuses = is_deal_sentence(s, systems)
+        types = [] if systems else type_systems(s)
         if systems and _ARRIVAL.search(s.low):
             statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
         if not statuses or _is_background(s, published_at):
@@ -344,6 +383,9 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         draft.last_index = i
         for f in systems:
             draft.systems.setdefault(fold(f.name), f)
+        for f in types:
+            draft.types.setdefault(fold(f.name), f)
+    _add_described_systems(drafts, sentences, index)
     deals, evidence = [], []
     parties = [_parties(draft, gaz) for draft in drafts]
     for k, draft in enumerate(drafts):
@@ -359,7 +401,8 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                 same.sentences.extend(draft.sentences)
                 evidence.extend(draft.sentences)
                 continue
-        systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in draft.systems.values())
+        named = draft.systems or draft.types
+        systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
         status = min(draft.statuses, key=_PRIORITY.get)
         deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,
                           evidence=" … ".join(s.text for s in draft.sentences[:3]),
