@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 # Each trigger says what happened; the status is the furthest stage any deal sentence reports.
 _STATUS_TRIGGERS = (
     ("cancelled", r"cancel\w*|scrap(?:s|ped|ping)|terminat\w*|collaps\w*|fell through|called off|"
-                  r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:[\w-]+ ){0,6}?(?:sale|deal|purchase|order|"
+                  r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:\S+ ){0,8}?(?:sale|deal|purchase|order|package|"
                   r"contract|deliver\w*)"),
     ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
                   r"received|receives|handed over|hands over|handover|inducted|commissioned|"
@@ -37,7 +37,7 @@ _STATUS_TRIGGERS = (
                 r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
                 r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
                 r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
-                r"chose|chooses|picked|picks|selects|opted for|opts for|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
+                r"chose|chooses|picked|picks|selects|opted for|opts for|pa(?:y|ys|id) for|rolled out|rolls out|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
                 r"sell|buy|supply|deliver"),
     ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|notified congress|authori[sz]ed"),
     ("offered", r"offered|offers"),

@@ -29,7 +29,8 @@ _DEAL = re.compile(
     r"transfer\w*|licen[cs]ed production|co-produc\w*|local production|foreign military sales?|FMS|"
     r"arms package|signed for|take delivery|taken delivery|handover|handed over|cancel\w*|stalled|scrapp\w*|"
     r"receiv\w*|picks?|picked|selects?|selected|sign(?:s|ed|ing)?|inks?|inked|clinch\w*|finalis\w*|finaliz\w*|"
-    r"letters? of offer and acceptance|LOA|notified Congress|government-to-government)\b", re.I)
+    r"letters? of offer and acceptance|LOA|notified Congress|government-to-government|commission(?:s|ed)|"
+    r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for)\b", re.I)
 # Movement of weapons ("launchers sent to Russia", "tanks reach Ukraine"): an arms transfer only
 # when a weapon system or a weapon noun is in the same sentence.
 _TRANSFER = re.compile(
@@ -125,7 +126,8 @@ _CUE_STEMS = {
              "licenced production", "co-produc", "local production", "foreign military sale", "fms", "package",
              "signed for", "delivery", "handover", "handed over", "cancel", "stalled", "scrapp", "receiv", "pick",
              "select", "sign", "ink", "clinch", "finalis", "finaliz", "letter of offer", "letters of offer", "loa",
-             "notified congress", "government-to-government"),
+             "notified congress", "government-to-government", "commission", "induct", "rolls out", "rolled out",
+             "pay", "paid"),
     "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
                  "intercept", "bound for", "hand", "rolled out"),
     "sanction": ("sanction", "freez", "froze", "frozen", "embargo", "blacklist", "designat", "restrictive",
