@@ -83,7 +83,10 @@ _SPECIFIC = re.compile(
 _NOT_TRANSFER = re.compile(
     r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|to develop|development programme|"
     r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
-    r"insurgents?|rebels?|militants?|militias?|guerrillas?)\b")
+    r"insurgents?|rebels?|militants?|militias?|guerrillas?|"
+    r"exercises?|drills?|war games|budget\w*|shortlist\w*|rfp|request for proposals?|"
+    r"debts?|owe[sd]?|owing|arrears|repay\w*|merger|takeover|stake|shareholders?|all-stock|"
+    r"acquir\w* (?:the |a )?(?:[\w-]+ ){0,3}(?:company|firm|maker|contractor|group|business|unit|division|shipyard))\b")
 # A deal told as history ("last year", "a few years ago") is background to the story.
 _PAST = re.compile(r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|"
                    r"(?:has|have|had) long (?:bought|operated|used))\b")
@@ -224,6 +227,8 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
     words = text.split()
     prose = bool(words) and sum(w[:1].isupper() for w in words) < 0.5 * len(words)
     for match in _TRIGGER.finditer(low):
+        if match.start() > 0 and low[match.start() - 1] == "-":
+            continue  # "Iranian-supplied drones", "US-provided": where kit came from, not a transaction
         if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
             continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
@@ -353,6 +358,13 @@ def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[in
             draft.systems.setdefault(fold(f.name), f)
 
 
+LEAD_SENTENCES = 3   # the headline and the first sentences of the body
+
+
+def _in_lead(draft: _Draft, index: dict[int, int]) -> bool:
+    return bool(draft.sentences) and min(index.get(id(x), 0) for x in draft.sentences) <= LEAD_SENTENCES
+
+
 def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                published_at: datetime | None = None) -> tuple[list[Deal], list]:
     """Deals reported in an article, and the sentences they came from. `candidates` are the
@@ -401,6 +413,11 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                 same.sentences.extend(draft.sentences)
                 evidence.extend(draft.sentences)
                 continue
+        if not lead and any(_in_lead(d, index) for d in drafts) and not any(
+                _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
+                                        set(p[0] + p[1]) & set(supplier + recipient))
+                for d, p in zip(drafts, parties)):
+            continue  # a story led by one deal: an unrelated deal further down is background
         named = draft.systems or draft.types
         systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
         status = min(draft.statuses, key=_PRIORITY.get)
