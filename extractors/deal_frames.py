@@ -413,7 +413,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                 same.sentences.extend(draft.sentences)
                 evidence.extend(draft.sentences)
                 continue
-        if not lead and any(_in_lead(d, index) for d in drafts) and not any(
+        if not _in_lead(draft, index) and any(_in_lead(d, index) for d in drafts) and not any(
                 _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
                                         set(p[0] + p[1]) & set(supplier + recipient))
                 for d, p in zip(drafts, parties)):
