@@ -183,12 +183,18 @@ def _normalise(name: str) -> str:
     return re.sub(r"\s*-\s*", "-", name)
 
 
+_PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"
+                        r"production line|supply chain)\b", re.I)
+
+
 def sentence_systems(s) -> list[FoundSystem]:
     """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
-    found = [FoundSystem(m.name.canonical, m.name.category, True, m.start, m.end, m.surface) for m in s.weapons]
+    # "removed from the F-35 programme": a programme named, not kit changing hands
+    found = [FoundSystem(m.name.canonical, m.name.category, True, m.start, m.end, m.surface) for m in s.weapons
+             if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
     for shape in _SHAPES:
         for match in shape.finditer(s.text):
-            start, end = match.start("name"), match.end("name")
+            start = match.start("name")
             if any(f.start < match.end() and start < f.end for f in found):
                 continue
             name = _normalise(match.group("name"))
@@ -304,12 +310,12 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None) -> flo
             return value
     # "needs five … systems for $5.5 billion": a sentence about the same systems gives the value.
     surfaces = {f.surface.lower() for f in draft.systems.values()} | {f.name.lower() for f in draft.systems.values()}
-    nouns = {m.group(0).rstrip("s") for d in draft.sentences for m in _WEAPON_NOUN_RE.finditer(d.low)}
+    nouns = {m.group(0).split()[-1].rstrip("s") for d in draft.sentences for m in _WEAPON_NOUN_RE.finditer(d.low)}
     for s in sentences:
         if s in draft.sentences:
             continue
         mentions_system = any(x and x in s.low for x in surfaces) or any(
-            m.group(0).rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low))
+            m.group(0).split()[-1].rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low))
         if mentions_system and re.search(r"\b(for|worth|valued at|at a cost of|costing|cost)\s+(?:about |around |"
                                          r"nearly |some |up to |over |more than )?(?:us)?[$€£¥₹]|\b(for|worth|"
                                          r"valued at|cost(?:ing)?)\b[^.]{0,25}\d", s.low):

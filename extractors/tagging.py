@@ -16,7 +16,6 @@ import ahocorasick
 
 from extractors import deal_frames, gazetteer
 from extractors.gazetteer import Mention
-from extractors.money import find_money
 from extractors.roles import IMPOSE, sanction_roles
 from newsflow.models import Deal, Entity, SanctionAction, Tag
 

@@ -1,0 +1,141 @@
+"""Arms-deal frames: parties from the deal's own clause, unseen systems by shape, values from
+sentences about the same systems, and no frame without a transaction. Texts written for these
+tests; events are invented."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import query
+from newsweb import serve_site
+
+from extractors.tagging import Tagger
+from flows.ingest import ingest
+from flows.retag import retag_articles
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger.default()
+
+
+def _deal(tagger: Tagger, title: str, text: str):
+    result = tagger.tag(title, text)
+    assert len(result.deals) == 1, result.deals
+    return result, result.deals[0]
+
+
+@pytest.mark.parametrize("text", [
+    "India buys 40 Su-30MKI fighters from Russia, the defence ministry said on Monday.",
+    "Forty Su-30MKI fighters were sold to India by Russia under a contract signed on Monday.",
+    "Russia sold 40 Su-30MKI fighters to India under a contract signed on Monday.",
+])
+def test_active_passive_and_buyer_first_wording_give_the_same_parties(tagger, text):
+    _, deal = _deal(tagger, "", text)
+    assert deal.supplier == ("Russia",) and deal.recipient == ("India",)
+    assert deal.status == "ordered"
+
+
+def test_a_contract_with_a_maker_makes_its_country_the_supplier(tagger):
+    _, deal = _deal(tagger, "", "Poland signed a contract with Hanwha Aerospace for 96 K9 howitzers on Friday.")
+    assert deal.supplier == ("South Korea",) and deal.recipient == ("Poland",)
+    assert deal.quantity == 96
+
+
+def test_a_threat_and_a_teaser_give_no_party_and_the_value_comes_from_the_same_systems(tagger):
+    result, deal = _deal(tagger, "Moscow begins S-400 deliveries to New Delhi", (
+        "Russia has begun delivering S-400 air-defence systems to India, officials said.\n"
+        "India says it needs five long-range systems for $5.5 billion to counter a threat from China.\n"
+        "Related: China and Pakistan hold naval drills in the Arabian Sea"))
+    assert (deal.supplier, deal.recipient, deal.status) == (("Russia",), ("India",), "delivered")
+    assert deal.value_usd == 5.5e9
+    roles = {(e.name, e.role) for e in result.entities if e.kind == "country" and e.role}
+    assert roles == {("Russia", "supplier"), ("India", "recipient")}
+    assert [e.value_usd for e in result.entities if e.kind == "money"] == [5.5e9]
+
+
+def test_a_government_buying_from_its_own_industry_is_supplier_and_recipient(tagger):
+    _, deal = _deal(tagger, "", "The Indian Army ordered 100 more K9 Vajra howitzers from Larsen & Toubro, "
+                                "India's defence ministry said.")
+    assert "India" in deal.supplier and "India" in deal.recipient
+
+
+@pytest.mark.parametrize("text,name,category", [
+    ("The State Department approved the sale of 200 AIM-9Z missiles to Norway, worth $300 million.",
+     "AIM-9Z", "missiles"),
+    ("Egypt ordered four Nordlys-class frigates from Norway in a deal signed on Tuesday.",
+     "Nordlys-class", "ships"),
+    ("Norway took delivery of 24 155mm howitzers from Finland on Monday, the army said.",
+     "155mm howitzer", "artillery"),
+])
+def test_unseen_systems_are_found_by_their_shape(tagger, text, name, category):
+    _, deal = _deal(tagger, "", text)
+    [system] = [s for s in deal.systems if not s.from_gazetteer]
+    assert (system.name, system.category) == (name, category)
+
+
+def test_gazetteer_names_match_without_spaces_or_diacritics(tagger):
+    _, deal = _deal(tagger, "", "Niger received six BayraktarTB2 drones from Turkey this week, officials said.")
+    assert [(s.name, s.from_gazetteer) for s in deal.systems] == [("Bayraktar TB2", True)]
+
+
+@pytest.mark.parametrize("title,text", [
+    ("Missile test", "North Korea test-fired two Hwasong-18 missiles into the sea, Seoul's military said."),
+    ("Offer", "Washington is ready to offer F-35 jets to India if talks go well, an official said."),
+    ("Tender", "Greece is considering bids from France and Italy for four frigates in a tender due next year."),
+    ("Airliner order", "The national carrier ordered 30 Airbus A321neo airliners for its domestic routes."),
+    ("Budget", "Parliament approved a defence budget that includes money for new tanks and helicopters."),
+    ("Debt", "Iraq still owes Russia $2 billion for MiG-29 fighters delivered in the 1980s."),
+    ("Trends", "Arms exports from France rose 47 percent, with fighter jets making up most sales."),
+])
+def test_weapons_vocabulary_without_a_transaction_makes_no_deal(tagger, title, text):
+    result = tagger.tag(title, text)
+    assert result.deals == []
+    assert "arms_deal" not in {t.tag for t in result.tags}
+    assert not any(e.role in ("supplier", "recipient") for e in result.entities)
+
+
+def test_a_story_can_hold_several_deals(tagger):
+    result = tagger.tag("", "Romania ordered 54 M1A2 Abrams tanks from the United States on Monday. "
+                            "Separately, Romania bought 18 Gripen fighters from Sweden in a deal signed on Tuesday.")
+    assert {(d.supplier, d.recipient) for d in result.deals} == {(("United States",), ("Romania",)),
+                                                                  (("Sweden",), ("Romania",))}
+
+
+def test_deal_views_and_retag_rewrite_frames(httpserver, prefect_api_url, data_dir, write_feeds):
+    feed = serve_site(httpserver, ["s400", "s400_copy", "howitzers", "patriots"])
+    ingest(feeds_file=str(write_feeds(feed)), data_dir=str(data_dir), allow_private_networks=True)
+
+    deals = query(data_dir, """SELECT d.system, d.supplier, d.recipient, d.status, d.value_usd, d.systems,
+                                      d.from_gazetteer, d.quantity, d.evidence IS NOT NULL, d.published_at IS NOT NULL
+                               FROM deals d JOIN articles a USING (article_id)
+                               WHERE a.title = 'Russia starts S-400 deliveries to India'""")
+    assert deals == [("S-400", "Russia", "India", "delivered", 5.5e9, ["S-400"], [True], 5, True, True)]
+    rows = query(data_dir, """SELECT system, category, supplier, recipient, status, title FROM arms_deals
+                              ORDER BY title""")
+    # One row per (deal, system), for each story's original only: the syndicated copy adds none.
+    assert rows == [("K9 Thunder", "artillery", "South Korea", "Poland", "ordered", "Poland signs for more K9 howitzers"),
+                    ("S-400", "air defence systems", "Russia", "India", "delivered",
+                     "Russia starts S-400 deliveries to India")]
+    assert query(data_dir, "SELECT count(*) FROM sanction_actions") == [(0,)]
+    roles = set(query(data_dir, """SELECT e.name, e.role FROM entities e JOIN articles a USING (article_id)
+                                   WHERE a.title = 'Poland signs for more K9 howitzers' AND e.role IS NOT NULL"""))
+    assert roles == {("South Korea", "supplier"), ("Poland", "recipient")}
+
+    # An older tagger's rows: retag rewrites tags, entities and frames from stored text.
+    from warehouse.store import Warehouse
+
+    lake_dir = data_dir / "lake"
+    warehouse = Warehouse(lake_dir)
+    try:
+        warehouse.con.execute("DELETE FROM deal_rows")
+        warehouse.con.execute("UPDATE tag_rows SET tagger_version = 'rules-old'")
+        warehouse.con.execute("UPDATE entity_rows SET tagger_version = 'rules-old'")
+    finally:
+        warehouse.close()
+    assert query(data_dir, "SELECT count(*) FROM deals") == [(0,)]
+    report = retag_articles(lake_dir)
+    assert report["articles_retagged"] == 4
+    assert query(data_dir, "SELECT count(*), count(DISTINCT article_id) FROM deals") == [(3, 3)]
+    assert query(data_dir, "SELECT DISTINCT tagger_version FROM article_tags") == [(Tagger.version,)]
+    retag_articles(lake_dir, everything=True)
+    assert query(data_dir, "SELECT count(*) FROM deals") == [(3,)]
