@@ -159,6 +159,7 @@ class _Draft:
     keys: set[str] = field(default_factory=set)
     systems: dict[str, FoundSystem] = field(default_factory=dict)
     types: dict[str, FoundSystem] = field(default_factory=dict)   # kit named only by its type
+    context: list = field(default_factory=list)   # history of the same deal: its value, not its parties
     statuses: set[str] = field(default_factory=set)
     last_index: int = -1
 
@@ -303,8 +304,16 @@ def _money_in(s, published_at: datetime | None) -> float | None:
     return None
 
 
-def _value(draft: _Draft, sentences: list, published_at: datetime | None) -> float | None:
-    for s in draft.sentences:
+def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
+    return tuple(dict.fromkeys(m.value_usd for s in draft.sentences + draft.context
+                               for m in find_money(s.text, published_at)
+                               if m.value_usd >= 100_000))
+
+
+def _value(draft: _Draft, sentences: list, published_at: datetime | None,
+           index: dict[int, int] | None = None) -> float | None:
+    index = index or {}
+    for s in draft.sentences + draft.context:
         value = _money_in(s, published_at)
         if value:
             return value
@@ -314,6 +323,11 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None) -> flo
     for s in sentences:
         if s in draft.sentences:
             continue
+        near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 2 for d in draft.sentences)
+        if near and _ANAPHORA.search(s.low) and re.search(r"\b(worth|valued at|cost|costing|price)\b", s.low):
+            value = _money_in(s, published_at)   # "The deal, worth about $6.5 billion, also covers …"
+            if value:
+                return value
         mentions_system = any(x and x in s.low for x in surfaces) or any(
             m.group(0).split()[-1].rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low))
         if mentions_system and re.search(r"\b(for|worth|valued at|at a cost of|costing|cost)\s+(?:about |around |"
@@ -376,6 +390,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
     """Deals reported in an article, and the sentences they came from. `candidates` are the
     sentences the tagger found arms vocabulary and a transaction cue in; `sentences` all of them."""
     drafts: list[_Draft] = []
+    background: list[tuple[_Draft, object, list[FoundSystem]]] = []
     index = {id(s): i for i, s in enumerate(sentences)}
     for s in candidates:
         if _TEASER.match(s.text):
@@ -385,11 +400,16 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         types = [] if systems else type_systems(s)
         if systems and _ARRIVAL.search(s.low):
             statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
-        if not statuses or _is_background(s, published_at):
+        if not statuses:
             continue
         keys = _keys(s, systems)
         i = index.get(id(s), -1)
         draft = next((d for d in drafts if d.keys & keys), None)
+        if _is_background(s, published_at):
+            # History ("signed in 2018") starts no deal, but tells more about one the story reports.
+            if draft is not None:
+                background.append((draft, s, systems))
+            continue
         if draft is None and not systems and drafts and 0 <= i - drafts[-1].last_index <= 1:
             draft = drafts[-1]   # "The deal also covers training": the deal of the sentence before
         if draft is None:
@@ -403,23 +423,36 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             draft.systems.setdefault(fold(f.name), f)
         for f in types:
             draft.types.setdefault(fold(f.name), f)
+    for draft, s, _ in background:
+        draft.context.append(s)
     _add_described_systems(drafts, sentences, index)
-    deals, evidence = [], []
     parties = [_parties(draft, gaz) for draft in drafts]
+    # "India buys a missile system from Russia" under a story about its S-400s, or "Washington
+    # approved the sale" beside the NASAMS sentence: a deal naming no system joins the deal it
+    # shares its buyer (or all its parties) with, and that deal's parties are read again.
+    merged: set[int] = set()
     for k, draft in enumerate(drafts):
         supplier, recipient = parties[k]
+        if draft.systems or not (supplier or recipient):
+            continue
+        target = next((j for j, d in enumerate(drafts) if j != k and j not in merged and (d.systems or j < k)
+                       and (parties[j][0] or parties[j][1])
+                       and ((set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient))
+                            or set(parties[j][1]) & set(recipient))), None)
+        if target is not None:
+            drafts[target].sentences.extend(draft.sentences)
+            drafts[target].statuses |= draft.statuses
+            merged.add(k)
+    for j in {j for j in range(len(drafts)) if j not in merged}:
+        parties[j] = _parties(drafts[j], gaz)
+    deals, evidence = [], []
+    for k, draft in enumerate(drafts):
+        supplier, recipient = parties[k]
+        if k in merged:
+            continue
         if not supplier and not recipient:
             continue  # a transaction with no state party named in its own sentences is not a deal
-        if not draft.systems:
-            # "India buys a missile system from Russia" under a story about its S-400s: the same deal.
-            same = next((d for j, d in enumerate(drafts) if j != k and (d.systems or j < k)
-                         and set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient)
-                         and (parties[j][0] or parties[j][1]) and d.sentences), None)
-            if same is not None:
-                same.sentences.extend(draft.sentences)
-                evidence.extend(draft.sentences)
-                continue
-        if not _in_lead(draft, index) and any(_in_lead(d, index) for d in drafts) and not any(
+        if not _in_lead(draft, index) and any(_in_lead(d, index) for j, d in enumerate(drafts) if j not in merged) and not any(
                 _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
                                         set(p[0] + p[1]) & set(supplier + recipient))
                 for d, p in zip(drafts, parties)):
@@ -429,6 +462,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         status = min(draft.statuses, key=_PRIORITY.get)
         deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,
                           evidence=" … ".join(s.text for s in draft.sentences[:3]),
-                          quantity=_quantity(draft), value_usd=_value(draft, sentences, published_at)))
+                          quantity=_quantity(draft), value_usd=_value(draft, sentences, published_at, index),
+                          amounts_usd=_amounts(draft, published_at)))
         evidence.extend(draft.sentences)
     return deals, evidence

@@ -205,9 +205,10 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
     decided = votes.decide(prefer="supplier")
     roles: dict[str, set[str]] = {name: {role} for name, role in decided.items()}
     # A government buying from its own industry is both supplier and recipient.
-    others = {n for n, r in decided.items() if r == "recipient" and n not in makers}
+    # ... but not when another country sells: "built partly by a Polish yard" under a Korean sale.
+    others = {n for n, r in decided.items() if n not in makers or r == "supplier"}
     for name in makers:
-        if not others and (decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2)):
+        if not (others - {name}) and (decided.get(name) == "recipient" or (name and votes.votes[name].get("recipient", 0) >= 2)):
             roles.setdefault(name, set()).update({"supplier", "recipient"})
     if origin_fallback and not any("supplier" in r for r in roles.values()):
         # No grammatical cue anywhere: the country that makes the system is the supplier.

@@ -16,6 +16,7 @@ import ahocorasick
 
 from extractors import deal_frames, gazetteer
 from extractors.gazetteer import Mention
+from extractors.money import find_money
 from extractors.roles import IMPOSE, sanction_roles
 from newsflow.models import Deal, Entity, SanctionAction, Tag
 
@@ -373,8 +374,8 @@ class Tagger:
             for role, names in (("supplier", deal.supplier), ("recipient", deal.recipient)):
                 for name in names:
                     put(Entity("country", name, role, None, None))
-            if deal.value_usd:
-                put(Entity("money", f"{deal.value_usd:.0f} USD", None, deal.value_usd, None))
+            for value in ([deal.value_usd] if deal.value_usd else []) + list(deal.amounts_usd):
+                put(Entity("money", f"{value:.0f} USD", None, value, None))
         if sanctions:
             for name, role in sanction_roles(sanctions, self.gaz).items():
                 put(Entity("country", name, role, None, None))
@@ -389,6 +390,11 @@ class Tagger:
         for regime in [e.name for e in entities.values() if e.kind == "regime"]:
             for implied in self.gaz.regime_implies.get(regime, []):
                 put(Entity("regime", implied, None, None, None))
+        for s in sanctions:   # amounts frozen, fined or paid in the sanctions sentences
+            if _VALUE_CONTEXT.search(s.low) or "frozen" in s.low or "froze" in s.low:
+                for money in find_money(s.text, published_at):
+                    if money.value_usd >= 100_000:
+                        put(Entity("money", f"{money.value_usd:.0f} USD", None, money.value_usd, money.text))
         # A country with a role is the same mention group as the bare country: keep the role.
         with_role = {e.name for e in entities.values() if e.kind == "country" and e.role}
         return [e for e in entities.values() if not (e.kind == "country" and e.role is None and e.name in with_role)]

@@ -151,7 +151,8 @@ class Deal:
     status: str                      # offered | approved | ordered | delivered | cancelled
     evidence: str
     quantity: int | None = None
-    value_usd: float | None = None
+    value_usd: float | None = None   # the deal's value
+    amounts_usd: tuple[float, ...] = ()   # every amount its sentences state (phases, options, totals)
 
 
 @dataclass(frozen=True)
