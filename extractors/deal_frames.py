@@ -452,6 +452,8 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue
         if not supplier and not recipient:
             continue  # a transaction with no state party named in its own sentences is not a deal
+        if draft.statuses <= {"offered"}:
+            continue  # an offer nobody has taken up is not yet a transaction
         if not _in_lead(draft, index) and any(_in_lead(d, index) for j, d in enumerate(drafts) if j not in merged) and not any(
                 _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
                                         set(p[0] + p[1]) & set(supplier + recipient))
