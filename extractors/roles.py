@@ -69,6 +69,12 @@ _CUSTOMER = re.compile(r"^\s+(?:as |became |becomes |is |was |will be )?(?:the |
                        r"(?:(?:foreign|export|international|overseas)\s+)?(?:customer|buyer|operator|user|client)\b", re.I)
 
 
+# The agent of a passive verb: "ordered by Athens" buys, "supplied by Moscow" sells.
+_BUYER_AGENT = re.compile(r"\b(?:ordered|bought|purchased|acquired|procured|requested|received|leased)\s+by\s+(?:the\s+)?$")
+_SELLER_AGENT = re.compile(r"\b(?:sold|supplied|delivered|provided|donated|built|made|manufactured|exported|"
+                           r"offered|transferred|shipped)\s+by\s+(?:the\s+)?$")
+
+
 def _mention_country(m: Mention, gaz: Gazetteer) -> str | None:
     if m.name.kind == "country":
         return m.name.canonical
@@ -174,6 +180,10 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                 previous = (m, "recipient")
             elif licence_at >= 0 and m.end <= licence_at:
                 votes.add(name, "supplier", 3)       # the licensing country exports
+            elif _BUYER_AGENT.search(before) or re.search(r"\barriv\w*\s+(?:in|at)\s+(?:the\s+)?$", before):
+                votes.add(name, "recipient", 3)      # "ordered by Athens", "arrived in Ukraine"
+            elif _SELLER_AGENT.search(before):
+                votes.add(name, "supplier", 3)       # "sold by Russia", "built by France"
             elif re.search(r"\bfrom\s+(?:the\s+)?$", before) or _MADE.match(after):
                 votes.add(name, "supplier", 3)
                 previous = (m, "supplier")
