@@ -128,11 +128,19 @@ _SHAPES = (
     # "Gowind-class corvettes", "Arleigh Burke-class destroyers"
     re.compile(r"\b(?P<name>(?:[A-Z][\w'’]+\s){0,2}[A-Z][\w'’]+[- ]class)\s+(?:[\w-]+\s+){0,2}?(?P<noun>(?i:frigates?|corvettes?|"
                r"destroyers?|submarines?|vessels?|ships?|patrol (?:boats?|vessels?)|carriers?|cruisers?))\b"),
+    # A bare hyphenated designator in a transaction sentence: "ordered 40 KF-21s", "the J-10CE deal"
+    re.compile(r"(?<![\w-])(?P<name>(?:[A-Z]{1,3}[a-z]?-\d{1,3}[A-Z]{0,3}\+?))(?P<noun>s?)(?![\w-])"),
     # "155mm howitzers", "155 mm self-propelled guns", "120-mm mortars"
     re.compile(r"\b(?P<name>\d{2,3}\s?-?mm)\s+(?P<noun>(?i:(?:[\w-]+\s){0,2}?(?:howitzers?|guns|cannons?|"
                r"mortars?|artillery|shells|ammunition|rounds)))\b"),
 )
-_NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d")
+# A bare designator counts only beside military words: "COVID-19", "G-20" and "Article-5" do not.
+_MILITARY_DESIGNATOR_CONTEXT = re.compile(
+    r"\b(fighters?|jets?|aircraft|helicopters?|drones?|missiles?|tanks?|howitzers?|warships?|frigates?|"
+    r"submarines?|air force|navy|army|military|defen[cs]e|armed forces)\b")
+_NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d|^(?:COVID|SARS|MERS|G|P|Q|"
+                               r"H|N|K|A|PM|AM|US|UK|EU|UN|Art|No|Vol|Ch|Fig|Page|Part|Level|Grade|Class|Type|"
+                               r"Phase|Stage|Block|Tranche|Batch|Lot|Gen|Mk|Mark)-\d+$")
 
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
@@ -207,7 +215,9 @@ def sentence_systems(s) -> list[FoundSystem]:
                 # "F-16 engines" is a part; "COVID-19 vehicles" nothing: a bare generic noun is too weak
                 if not re.match(r"^(?:Type\s+)?[A-Z]{1,4}-?\d", name):
                     continue
-            if shape is _SHAPES[2]:
+            if shape is _SHAPES[2] and not _MILITARY_DESIGNATOR_CONTEXT.search(s.low):
+                continue
+            if shape is _SHAPES[3]:
                 name = f"{name} {noun.split()[-1].rstrip('s')}"
             found.append(FoundSystem(name, _category_of(noun), False, start, match.end("noun"), match.group(0)))
     return found
@@ -425,6 +435,20 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             draft.types.setdefault(fold(f.name), f)
     for draft, s, _ in background:
         draft.context.append(s)
+    # A later sentence naming systems of two drafts ("Chunmoo CGR-080 missiles") joins them.
+    for i in range(len(drafts) - 1, 0, -1):
+        into = next((d for d in drafts[:i] if d.keys & drafts[i].keys), None)
+        if into is not None:
+            late = drafts.pop(i)
+            into.sentences.extend(late.sentences)
+            into.keys |= late.keys
+            into.statuses |= late.statuses
+            into.context.extend(late.context)
+            for key, f in late.systems.items():
+                into.systems.setdefault(key, f)
+            for key, f in late.types.items():
+                into.types.setdefault(key, f)
+
     _add_described_systems(drafts, sentences, index)
     parties = [_parties(draft, gaz) for draft in drafts]
     # "India buys a missile system from Russia" under a story about its S-400s, or "Washington
