@@ -52,7 +52,7 @@ _HEDGE = re.compile(
     r"sought|wants?|wanted|study|studies|lobb\w*|if|whether|offer to|hopes?|hoping|aims?|aiming|intend\w*|"
     r"possible|potential\w*|prospect\w*|future|request\w*|ready to|willing|expected to|set to|poised|"
     r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
-    r"blocked|attempt\w*|tried|trying|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
+    r"blocked|attempt\w*|tried|trying|draft|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
     r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*)\b")
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
 _CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")
@@ -97,6 +97,8 @@ _GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipm
                            r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
                            r"\bpackage of (?:military|defen[cs]e|security) (?:aid|assistance)|"
                            r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package")
+# A headline about a budget, a spending plan or a defence bill: what it funds is not yet bought.
+_BUDGET = re.compile(r"\b(budgets?|spending|appropriations?|defen[cs]e bill|ndaa|white paper|procurement plan)\b")
 _TEASER = re.compile(r"^\W*(?:related|read (?:also|more)|also read|see also|recommended|watch|more)\b[^:]{0,20}:", re.I)
 # Kit arriving ("the two aircraft arrived at the base") is a delivery; people arriving are not.
 _ARRIVAL = re.compile(rf"\b(?:{_WEAPON_NOUN})\s+(?:\w+\s+){{0,2}}?(?:arrived|arrives|landed|reached)\b")
@@ -205,6 +207,8 @@ def sentence_systems(s) -> list[FoundSystem]:
         for match in shape.finditer(s.text):
             start = match.start("name")
             if any(f.start < match.end() and start < f.end for f in found):
+                continue
+            if _PROGRAMME.match(s.text[match.end("name"):match.end("name") + 40]):
                 continue
             name = _normalise(match.group("name"))
             if _NOT_A_DESIGNATOR.match(name.split()[0] if name.split() else name):
@@ -391,6 +395,11 @@ def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[in
 LEAD_SENTENCES = 3   # the headline and the first sentences of the body
 
 
+def _near(a: _Draft, b: _Draft, index: dict[int, int]) -> bool:
+    """The two drafts' sentences are at most two apart: one deal told over a paragraph."""
+    return any(abs(index.get(id(x), -99) - index.get(id(y), 99)) <= 2 for x in a.sentences for y in b.sentences)
+
+
 def _in_lead(draft: _Draft, index: dict[int, int]) -> bool:
     return bool(draft.sentences) and min(index.get(id(x), 0) for x in draft.sentences) <= LEAD_SENTENCES
 
@@ -462,13 +471,17 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         target = next((j for j, d in enumerate(drafts) if j != k and j not in merged and (d.systems or j < k)
                        and (parties[j][0] or parties[j][1])
                        and ((set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient))
-                            or set(parties[j][1]) & set(recipient))), None)
+                            or set(parties[j][1]) & set(recipient)
+                            or (_near(d, draft, index) and (not parties[j][1] and recipient and not supplier
+                                                            or not parties[j][0] and supplier and not recipient)))),
+                      None)
         if target is not None:
             drafts[target].sentences.extend(draft.sentences)
             drafts[target].statuses |= draft.statuses
             merged.add(k)
     for j in {j for j in range(len(drafts)) if j not in merged}:
         parties[j] = _parties(drafts[j], gaz)
+    budget_story = bool(sentences) and bool(_BUDGET.search(sentences[0].low))
     deals, evidence = [], []
     for k, draft in enumerate(drafts):
         supplier, recipient = parties[k]
@@ -478,6 +491,8 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # a transaction with no state party named in its own sentences is not a deal
         if draft.statuses <= {"offered"}:
             continue  # an offer nobody has taken up is not yet a transaction
+        if budget_story and not (supplier and recipient and draft.systems):
+            continue  # a budget's shopping list is no deal unless a sale between two states is reported
         if not _in_lead(draft, index) and any(_in_lead(d, index) for j, d in enumerate(drafts) if j not in merged) and not any(
                 _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
                                         set(p[0] + p[1]) & set(supplier + recipient))

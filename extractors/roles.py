@@ -69,6 +69,9 @@ _CUSTOMER = re.compile(r"^\s+(?:as |became |becomes |is |was |will be )?(?:the |
                        r"(?:(?:foreign|export|international|overseas)\s+)?(?:customer|buyer|operator|user|client)\b", re.I)
 
 
+# "a sale to NATO ally Poland", "to key partner India"
+_TO_ALLY = re.compile(r"\bto\s+(?:the\s+|its\s+)?(?:(?:nato|key|close|major|longtime|long-time|us|u\.s\.|american|"
+                      r"regional|gulf|strategic|treaty|non-nato)\s+)+(?:ally|partner|neighbou?r)\s+$")
 # The agent of a passive verb: "ordered by Athens" buys, "supplied by Moscow" sells.
 _BUYER_AGENT = re.compile(r"\b(?:ordered|bought|purchased|acquired|procured|requested|received|leased)\s+by\s+(?:the\s+)?$")
 _SELLER_AGENT = re.compile(r"\b(?:sold|supplied|delivered|provided|donated|built|made|manufactured|exported|"
@@ -173,7 +176,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
             elif re.match(r"^-(?:registered|based|flagged|owned|linked)\b", after):
                 continue                             # "a Singapore-registered broker" is no party to the deal
-            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before) or re.search(
+            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before) or _TO_ALLY.search(before) or re.search(
                     r"\b(?:offer(?:s|ed)?|s[oe]ll(?:s|ing)?|sold|suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|"
                     r"giv(?:e|es|ing)|gave|arm(?:s|ed|ing)?)\s+(?:the\s+)?$", before, re.I):
                 votes.add(name, "recipient", 3)      # "to India", "offered New Delhi the Su-57E"
