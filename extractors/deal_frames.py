@@ -132,6 +132,11 @@ _SHAPES = (
                r"destroyers?|submarines?|vessels?|ships?|patrol (?:boats?|vessels?)|carriers?|cruisers?))\b"),
     # A bare hyphenated designator in a transaction sentence: "ordered 40 KF-21s", "the J-10CE deal"
     re.compile(r"(?<![\w-])(?P<name>(?:[A-Z]{1,3}[a-z]?-\d{1,3}[A-Z]{0,3}\+?))(?P<noun>s?)(?![\w-])"),
+    # A name before a kind of kit: "Caesar howitzers", "Gowind corvettes", "Archer artillery systems"
+    re.compile(r"\b(?P<name>[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})?)\s+(?P<noun>(?i:self-propelled howitzers?|"
+               r"howitzers?|corvettes?|frigates?|submarines?|destroyers?|fighter jets?|fighters|tanks|"
+               r"infantry fighting vehicles?|armou?red vehicles?|helicopters?|drones|missiles|missile systems?|"
+               r"air[- ]defen[cs]e systems?|rocket launchers?|artillery systems?|patrol (?:boats?|vessels?)))\b"),
     # "155mm howitzers", "155 mm self-propelled guns", "120-mm mortars"
     re.compile(r"\b(?P<name>\d{2,3}\s?-?mm)\s+(?P<noun>(?i:(?:[\w-]+\s){0,2}?(?:howitzers?|guns|cannons?|"
                r"mortars?|artillery|shells|ammunition|rounds)))\b"),
@@ -140,6 +145,18 @@ _SHAPES = (
 _MILITARY_DESIGNATOR_CONTEXT = re.compile(
     r"\b(fighters?|jets?|aircraft|helicopters?|drones?|missiles?|tanks?|howitzers?|warships?|frigates?|"
     r"submarines?|air force|navy|army|military|defen[cs]e|armed forces)\b")
+# Capitalised words that start sentences or name institutions, not systems.
+_NOT_A_NAME = re.compile(
+    r"^(?:The|This|That|These|Those|Its|Their|His|Her|Our|New|More|Most|Some|Any|All|Both|Other|Such|Used|Older|"
+    r"Navy|Naval|Army|Air|Force|Forces|Defence|Defense|Ministry|Military|Royal|National|State|Federal|Coast|Guard|"
+    r"Marine|Marines|Armed|Land|Sea|Ground|Space|First|Second|Third|Last|Next|Two|Three|Four|Five|Six|Seven|Eight|"
+    r"Nine|Ten|Twelve|Several|Many|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|"
+    r"March|April|May|June|July|August|September|October|November|December|President|Prime|Minister|General|"
+    r"Western|Eastern|Northern|Southern|Soviet|Allied|Advanced|Modern|Stealth|Combat|Attack|Light|Heavy|Main|"
+    r"Battle|Multirole|Naval|Additional|Surplus|Refurbished|Upgraded|Domestic|Foreign|Local|Unmanned|Armoured|"
+    r"Armored|Tactical|Strategic|Ballistic|Cruise|Guided|Precision|Long|Short|Medium|Range|Class|Type|Block|"
+    r"Tranche|Batch|Lot|Phase|Stage|Mark|Model|Version|Variant|Supersonic|Hypersonic|Nuclear|Diesel|Electric|"
+    r"Amphibious|Patrol|Transport|Trainer|Utility|Maritime|Coastal|Anti|Surface|Mobile)$")
 _NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d|^(?:COVID|SARS|MERS|G|P|Q|"
                                r"H|N|K|A|PM|AM|US|UK|EU|UN|Art|No|Vol|Ch|Fig|Page|Part|Level|Grade|Class|Type|"
                                r"Phase|Stage|Block|Tranche|Batch|Lot|Gen|Mk|Mark)-\d+$")
@@ -205,7 +222,7 @@ def sentence_systems(s) -> list[FoundSystem]:
              if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
     for shape in _SHAPES:
         for match in shape.finditer(s.text):
-            start = match.start("name")
+            start, end_name = match.start("name"), match.end("name")
             if any(f.start < match.end() and start < f.end for f in found):
                 continue
             if _PROGRAMME.match(s.text[match.end("name"):match.end("name") + 40]):
@@ -221,7 +238,11 @@ def sentence_systems(s) -> list[FoundSystem]:
                     continue
             if shape is _SHAPES[2] and not _MILITARY_DESIGNATOR_CONTEXT.search(s.low):
                 continue
-            if shape is _SHAPES[3]:
+            if shape is _SHAPES[3] and (_NOT_A_NAME.match(match.group("name").split()[0]) or _NOT_A_NAME.match(
+                    match.group("name").split()[-1]) or any(m.start < end_name and start < m.end
+                                                            for m in s.countries + s.organizations)):
+                continue
+            if shape is _SHAPES[4]:
                 name = f"{name} {noun.split()[-1].rstrip('s')}"
             found.append(FoundSystem(name, _category_of(noun), False, start, match.end("noun"), match.group(0)))
     return found

@@ -66,6 +66,8 @@ def test_a_government_buying_from_its_own_industry_is_supplier_and_recipient(tag
      "Nordlys-class", "ships"),
     ("Norway took delivery of 24 155mm howitzers from Finland on Monday, the army said.",
      "155mm howitzer", "artillery"),
+    ("Chile bought six Albatros corvettes from Spain in a deal signed on Friday.", "Albatros", "ships"),
+    ("Peru ordered 12 KX-9 jets from South Korea, the air force said.", "KX-9", "aircraft"),
 ])
 def test_unseen_systems_are_found_by_their_shape(tagger, text, name, category):
     _, deal = _deal(tagger, "", text)
