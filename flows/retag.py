@@ -1,7 +1,8 @@
 """Re-run the tagger over stored article text, without fetching anything.
 
-Tags, entities and frames (deals, sanction actions) record the tagger version that produced them, so after an upgrade `retag`
-replaces exactly the rows an older tagger wrote (or every row, with `everything`)."""
+Tags, entities and frames (deals, sanction actions) record the tagger version that produced
+them, so after an upgrade `retag` replaces exactly the rows an older tagger wrote (or every row,
+with `everything`)."""
 
 from __future__ import annotations
 
