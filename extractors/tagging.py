@@ -18,7 +18,8 @@ from extractors import gazetteer
 from extractors.gazetteer import Mention
 from extractors.money import find_money
 from extractors.roles import IMPOSE, arms_roles, sanction_roles
-from newsflow.models import Entity, Tag
+from extractors.sanction_frames import read_sanctions
+from newsflow.models import Entity, SanctionAction, Tag
 
 VERSION = "rules-3"
 
@@ -129,6 +130,7 @@ _CUE_STEMS = {
     "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
                  "intercept", "bound for", "hand", "rolled out"),
     "sanction": ("sanction", "freez", "froze", "frozen", "embargo", "blacklist", "designat", "restrictive",
+                 "countermeasure", "restrict", "suspen", "halt", "block", "visa", "travel ban",
                  "control", "export ban", "revok", "licen", "bar", "ban", "price cap", "tariff", "delist",
                  "waiver", "evad", "evasion", "entity list", "asset"),
 }
@@ -153,6 +155,7 @@ _CUES = _cue_automaton()
 class TagResult:
     tags: list[Tag] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    sanction_actions: list[SanctionAction] = field(default_factory=list)
 
 
 @dataclass
@@ -232,12 +235,15 @@ class Tagger:
         if _EVASION.search(title_low) and not self._is_arms_sentence(sentences[0]):
             # An evasion case buys "items" and "goods": only a named system or contract is a deal.
             arms_evidence = [s for s in arms_evidence if s.weapons or _DEAL_NOUN.search(s.low)]
-        sanction_evidence = [s for s in sentences if self._is_sanctions_sentence(s)]
+        frames = read_sanctions(sentences, self.gaz, self._is_sanctions_sentence, has_headline=bool(title))
+        result.sanction_actions = frames.actions if frames.central else []
+        sanction_evidence = [sentences[i] for i in frames.sentences] if frames.central else []
         if arms_evidence:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
         if sanction_evidence:
             result.tags.append(self._tag("sanctions", sanction_evidence, _SANCTION))
-        result.entities = self._entities(sentences, arms_evidence, sanction_evidence, published_at)
+        result.entities = self._entities(sentences, arms_evidence, sanction_evidence, published_at,
+                                         result.sanction_actions)
         return result
 
     def _read_all(self, full: str) -> list[_Sentence]:
@@ -319,19 +325,16 @@ class Tagger:
 
     @staticmethod
     def _is_sanctions_sentence(s: _Sentence) -> bool:
-        if "sanction" not in s.cues and not s.regimes or not (s.countries or s.regimes or s.organizations):
+        if "sanction" not in s.cues and not s.regimes:
             return False
+        # A cheap screen; whether a state or bloc acts on a measure is the sanction frame's question
+        # (extractors/sanction_frames.py). These senses of the words are never sanctions.
         low = s.low
-        if s.regimes and _SANCTION.search(low):
-            return True
-        if not _STRONG_SANCTION.search(low):
-            return bool(s.regimes) and bool(_IMPOSE.search(low)) and not _TARIFF.search(low)
-        if _SANCTION_AS_APPROVAL.search(low) or _SPORTS.search(low):
+        if _SANCTION_AS_APPROVAL.search(low) or (_SPORTS.search(low) and not s.regimes):
             return False
         if _COURT.search(low) and not (_EVASION.search(low) or s.regimes):
             return False
-        # A state or body must be involved: a country, a regime or an authority.
-        return bool(s.countries or s.regimes or s.organizations)
+        return not (_TARIFF.search(low) and not _STRONG_SANCTION.search(low))
 
     @staticmethod
     def _tag(tag: str, evidence: list[_Sentence], cue: re.Pattern[str]) -> Tag:
@@ -345,7 +348,7 @@ class Tagger:
         return Tag(tag, score, f"{quoted} [terms: {', '.join(unique_terms[:12])}]")
 
     def _entities(self, sentences: list[_Sentence], arms: list[_Sentence], sanctions: list[_Sentence],
-                  published_at: datetime | None) -> list[Entity]:
+                  published_at: datetime | None, actions: list[SanctionAction] = ()) -> list[Entity]:
         entities: dict[tuple, Entity] = {}
 
         def put(entity: Entity) -> None:
@@ -366,7 +369,7 @@ class Tagger:
             for role in sorted(roles):
                 put(Entity("country", name, role, None, None))
         if sanctions:
-            for name, role in sanction_roles(sanctions, self.gaz).items():
+            for name, role in sanction_roles(actions):
                 put(Entity("country", name, role, None, None))
                 default = (self.gaz.regime_defaults if role == "sanctioning" else self.gaz.regime_target_defaults).get(name)
                 if default:

@@ -130,3 +130,13 @@ class StoryLink:
     reason: str
     similarity: float | None = None
     matched_article_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SanctionAction:
+    action: str          # imposed | threatened | extended | lifted | enforced | evaded
+    sanctioning: str | None   # normalised country or bloc: "United States", "European Union"
+    target: str | None        # country, organisation or person name
+    target_kind: str | None   # country | organization | person
+    regime: str | None        # e.g. "CAATSA", "OFAC SDN", "EU sanctions"
+    evidence: str
