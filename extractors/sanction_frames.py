@@ -43,11 +43,12 @@ _MEASURE = re.compile(
     r"(?:assets|funds|accounts)|(?:assets|funds|accounts)\s+(?:\w+\s+){0,3}?(?:frozen|froze|unfrozen)|"
     r"(?:bar(?:s|red|ring)?|bann?(?:ed|s|ing)?)\s+(?:[\w-]+\s+){0,3}?(?:officials|nationals|citizens|executives|"
     r"lawmakers|americans|britons|individuals|people|journalists|politicians)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
-    r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures|"
-    # A state's arms-export freeze or licence suspension is a measure too.
-    r"(?:suspen\w*|revok\w*|revocation of|halt\w*|block\w*|freez\w*|froze|bann?(?:ed|s|ing)?|restrict\w*|"
+    r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures)\b")
+# A state's freeze of arms exports or licences is a measure when it is aimed at a country.
+_ARMS_RESTRICTION = re.compile(
+    r"\b(?:suspen\w*|revok\w*|revocation of|halt\w*|block\w*|freez\w*|froze|bann?(?:ed|s|ing)?|restrict\w*|"
     r"restrictions on|curbs on)\s+(?:[\w'-]+\s+){0,3}?(?:export licen[cs]es?|licen[cs]es?|arms (?:sales|exports|"
-    r"deliveries|trade|transfers|purchases)|weapons? (?:sales|exports|deliveries|transfers)|exports? of (?:arms|weapons)))\b")
+    r"deliveries|trade|transfers|purchases)|weapons? (?:sales|exports|deliveries|transfers)|exports? of (?:arms|weapons))\b")
 # Actions, by kind. Each is looked for near a measure; the first kind that matches wins, in this order.
 _EVADE = re.compile(r"\b(evad\w*|evasion|circumvent\w*|bypass\w*|skirt\w*|violat\w*|breach\w*|bust(?:ing|ed|s)?|"
                     r"smuggl\w*|dodg\w*|get around|got around|flout\w*)\b")
@@ -63,7 +64,7 @@ _EXTEND = re.compile(r"\b(extend\w*|extension|renew\w*|prolong\w*|roll(?:ed|s|in
 _IMPOSE = re.compile(r"\b(impos\w*|slap\w*|announc\w*|adopt\w*|unveil\w*|levied|levy|introduc\w*|plac\w*|put|puts|"
                      r"hit|hits|hitting|target(?:s|ed|ing)?|sanctioned|sanctioning|sanction|blacklist\w*|designat\w*|"
                      r"add(?:ed|s|ing)?|list(?:ed|s|ing)?|froze|frozen|freez\w*|bann?(?:ed|s|ing)?|bar(?:red|s|ring)?|"
-                     r"restrict\w*|agree\w* to|approv\w*|pass(?:ed|es)?|named|took aim|decid\w* to|"
+                     r"restrict\w*|approv\w*|pass(?:ed|es)?|named|took aim|decid\w* to|"
                      r"take countermeasures|countermeasures|retaliat\w*|punish\w*|halt\w*|block\w*|suspend\w*|revok\w*)\b")
 _THREAT = re.compile(r"\b(threat\w*|could|would|may|might|warn\w*|consider\w*|weigh\w*|risk\w*|fac(?:e|es|ed|ing)|"
                      r"prospective|potential|possible|call(?:s|ed|ing)? for|urg\w*|propos\w*|plan(?:s|ned|ning)?|"
@@ -112,6 +113,12 @@ _ACTOR_NOUN = re.compile(r"^\s+(?:[\w-]+\s+){0,1}?(?:government|authorities|offi
                          r"treasury|regulators?|lawmakers|parliament|cabinet|president|prime minister|leader|"
                          r"administration|state department|commerce department|embassy)\b")
 _SENTENCE_SUBJECT = re.compile(r"^(?:[A-Z][A-Z .,]+\s+[—–-]+\s+)?(?:the\s+)?$", re.I)
+# After the action a country is its target, unless it only places or quotes something.
+_NOT_TARGET_BEFORE = re.compile(r"\b(?:in|at|to|by|with|said|says|told|according to|than|from|of|between|"
+                                r"alongside|during|for)\s+(?:the\s+)?$")
+_SAID_AFTER = re.compile(r"^(?:'s)?\s+(?:\w+\s+){0,2}?(?:said|says|told|announced|added)\b")
+_ARMS_TO = re.compile(r"\b(?:sales|exports|deliveries|transfers|trade|licen[cs]es?)\s+(?:[\w-]+\s+){0,3}?"
+                      r"(?:to|with)\s+(?:the\s+)?$")
 _COORDINATION = re.compile(r"^(?:,\s*|,?\s+and\s+|,?\s+as well as\s+)(?:the\s+)?$")
 _COMPANY = re.compile(
     r"\b((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*\s+(?:LLC|LLP|Ltd|Limited|Inc|Corp|Corporation|Co|Company|Group|"
@@ -230,9 +237,11 @@ def _subject_of(low: str, p: _Party, verb_at: int) -> bool:
     """Is the party the subject of the action verb at `verb_at`, in the same clause?"""
     if verb_at < p.end or verb_at - p.end > 60:
         return False
+    if re.search(r"\b(?:to|of|on|against|in|from|with|for|by|over|into)\s+(?:the\s+)?$", low[max(0, p.start - 15):p.start]):
+        return False   # "restrictions on arms exports to China prohibit ...": China is no subject
     if p.demonym and not _ACTOR_NOUN.match(low[p.end:p.end + 40]):
         return False   # "Russian airlines ... in breach of" are no state; "the Chinese government" is
-    between = low[p.end:verb_at]
+    between = re.sub(r"\bto\s+$", "", low[p.end:verb_at])    # "Germany agreed to loosen ..."
     if _CLAUSE_END.search(between) and not _SAID_IT.search(between):
         return False
     # "Turkey was sanctioned" is the target; "the State Department is sanctioning" the actor.
@@ -261,7 +270,7 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "target"                                     # "Turkey was sanctioned"
         elif _AGENT_BEFORE.search(before) or _FROM_BEFORE.search(before):
             role = "sanctioning"                                # "imposed by the EU", "sanctions from Washington"
-        elif _TARGET_BEFORE.search(before):
+        elif _TARGET_BEFORE.search(before) or _ARMS_TO.search(before):
             role = "target"                                     # "sanctions on Iran", "hit Moscow with"
         elif _MODIFIES_MEASURE.match(after_low):
             role = "sanctioning"                                # "US sanctions", "the EU's arms embargo"
@@ -277,6 +286,8 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "sanctioning" if kind not in ("evaded",) else "target"
         elif _ALONGSIDE_BEFORE.search(before) and sanctioning:
             role = "sanctioning"                                # "alongside Australia and the United Kingdom"
+        elif p.start > verb_at and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low):
+            role = "target"                                     # "froze the assets of two Iranian banks"
         if role == "sanctioning" and p.name not in sanctioning:
             sanctioning.append(p.name)
         elif role == "target" and p.name not in targets:
@@ -322,19 +333,31 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
     named = {m.name.canonical for s in sentences for m in s.countries}
     last_party: tuple[int, list[str]] | None = None
     seen: set[tuple[str, str | None, str | None]] = set()
+    standing: list[SanctionAction] = []
+    frame_of: list[int] = []     # the sentence of each action
     for index, s in enumerate(sentences):
         if candidate is not None and not candidate(s):
             continue
         low = s.low if len(s.low) == len(s.text) else s.text.lower()
         measures = [(m.start(), m.end()) for m in _MEASURE.finditer(low)] + [(r.start, r.end) for r in s.regimes]
+        arms_only = not measures
+        measures += [(m.start(), m.end()) for m in _ARMS_RESTRICTION.finditer(low)]
         if not measures:
             continue
         parties = _parties(s, gaz, named)
         found = _action(s.text, low, measures, parties)
         if found is None:
+            # No act, but "US sanctions on Iran" still says who holds measures against whom: kept
+            # for a story that has frames of its own, never enough to make one.
+            sanctioning, targets = _roles(s, parties, len(low), "imposed")
+            if sanctioning and targets:
+                standing.extend(SanctionAction("imposed", party, target, "country", _regime(s, gaz, party), s.text)
+                                for party in sanctioning for target in targets)
             continue
         kind, verb_at = found
         sanctioning, targets = _roles(s, parties, verb_at, kind)
+        if arms_only and not (targets and sanctioning):
+            continue   # "Tokyo eased its ban on arms sales" is export policy, not a measure against anyone
         for r in s.regimes:
             issuer = gaz.regime_issuers.get(r.name.canonical)
             if issuer and issuer != "various" and not sanctioning and issuer not in targets:
@@ -352,8 +375,8 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
             sanctioning = list(dict.fromkeys(p.name for p in parties if p.institution and p.name not in targets))
         if not sanctioning and last_party is not None and index - last_party[0] <= 4:
             sanctioning = [p for p in last_party[1] if p not in targets]
-        if not sanctioning and kind not in ("evaded", "enforced"):
-            continue   # no state or bloc: a court's, regulator's or club's sanction, or background
+        if not sanctioning and not targets and kind not in ("evaded", "enforced"):
+            continue   # no state or bloc acts, none is hit: a court's, regulator's or club's sanction
         if sanctioning:
             last_party = (index, sanctioning)
         named_targets = _named_targets(s, gaz, verb_at)
@@ -371,9 +394,18 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
                     continue
                 seen.add(key)
                 frames.actions.append(SanctionAction(kind, party, target, target_kind, regime, s.text))
+                frame_of.append(index)
         frames.sentences.append(index)
     lead = _LEAD_SENTENCES + (1 if has_headline else 0)
-    frames.central = len(frames.sentences) >= 2 or any(i < lead for i in frames.sentences)
+    # A state acts, or a case of evading or enforcing sanctions is reported.
+    with_party = {i for i, a in zip(frame_of, frames.actions) if a.sanctioning or a.action in ("evaded", "enforced")}
+    frames.central = bool(with_party) and (len(frames.sentences) >= 2 or any(i < lead for i in frames.sentences)) \
+        or len(frames.sentences) >= 3
+    if frames.central:
+        for a in standing:
+            if (a.action, a.sanctioning, a.target) not in seen:
+                seen.add((a.action, a.sanctioning, a.target))
+                frames.actions.append(a)
     return frames
 
 
