@@ -42,7 +42,8 @@ _MEASURE = re.compile(
     r"\b(sanction\w*|embargo\w*|blacklist\w*|asset[- ]freez\w*|(?:freez\w*|froze|frozen|unfr\w+)\s+(?:[\w'-]+\s+){0,4}?"
     r"(?:assets|funds|accounts)|(?:assets|funds|accounts)\s+(?:\w+\s+){0,3}?(?:frozen|froze|unfrozen)|"
     r"(?:bar(?:s|red|ring)?|bann?(?:ed|s|ing)?)\s+(?:[\w-]+\s+){0,3}?(?:officials|nationals|citizens|executives|"
-    r"lawmakers|americans|britons|individuals|people|journalists|politicians)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
+    r"lawmakers|americans|britons|individuals|people|journalists|politicians|mps|members|senators|legislators|"
+    r"diplomats)|(?:bar|ban)\w*\s+(?:[\w'-]+\s+){0,8}?from (?:entering|travell?ing|visiting)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
     r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures)\b")
 # A state's freeze of arms exports or licences is a measure when it is aimed at a country.
 _ARMS_RESTRICTION = re.compile(
@@ -65,11 +66,18 @@ _IMPOSE = re.compile(r"\b(impos\w*|slap\w*|announc\w*|adopt\w*|unveil\w*|levied|
                      r"hit|hits|hitting|target(?:s|ed|ing)?|sanctioned|sanctioning|sanction|blacklist\w*|designat\w*|"
                      r"add(?:ed|s|ing)?|list(?:ed|s|ing)?|froze|frozen|freez\w*|bann?(?:ed|s|ing)?|bar(?:red|s|ring)?|"
                      r"restrict\w*|approv\w*|pass(?:ed|es)?|named|took aim|decid\w* to|"
-                     r"take countermeasures|countermeasures|retaliat\w*|punish\w*|halt\w*|block\w*|suspend\w*|revok\w*)\b")
+                     r"take countermeasures|countermeasures|punish\w*|halt\w*|block\w*|suspend\w*|revok\w*|"
+                     r"take effect|takes effect|took effect|(?:came|come|comes|entered|enter|enters) into force|"
+                     r"agree\w*\s+(?:on\s+|to\s+)?(?:[\w-]+\s+){0,4}?(?:sanctions|package|measures|embargo|price cap))\b")
 _THREAT = re.compile(r"\b(threat\w*|could|would|may|might|warn\w*|consider\w*|weigh\w*|risk\w*|fac(?:e|es|ed|ing)|"
                      r"prospective|potential|possible|call(?:s|ed|ing)? for|urg\w*|propos\w*|plan(?:s|ned|ning)?|"
                      r"seek\w*|push\w* for|ready to|prepared to|mull\w*|contemplat\w*|if|unless|vow\w*)\b")
-_ACTIONS = (("evaded", _EVADE), ("enforced", _ENFORCE), ("lifted", _LIFT), ("extended", _EXTEND), ("imposed", _IMPOSE))
+# Another state's reaction presupposes the measure ("Beijing condemned the new US sanctions"); the
+# reacting party is no sanctioning party.
+_REACT = re.compile(r"\b(condemn\w*|criticis\w*|criticiz\w*|denounc\w*|welcom\w*|slam\w*|protest\w*|decr(?:y|ies|ied)|"
+                    r"reject\w*|oppos(?:e|es|ed|ing)|retaliat\w*|hit back|respond\w* to)\b")
+_ACTIONS = (("evaded", _EVADE), ("enforced", _ENFORCE), ("lifted", _LIFT), ("extended", _EXTEND), ("imposed", _IMPOSE),
+            ("reacted", _REACT))
 _NEAR = 90        # characters between a measure and its action verb
 
 # A party whose sanctions these are: "US sanctions", "the EU's new restrictive measures", "U.S.-designated".
@@ -96,10 +104,10 @@ _PASSIVE = re.compile(r"^(?:'s?)?[\w\s,-]{0,30}?\b(?:was|were|has been|have been
 _TARGET_BEFORE = re.compile(r"\b(?:on|against|targeting|target|aim(?:ed)? at|hit|hits|hitting|bann?(?:ed|ing|s)?|bar(?:red|ring|s)?|sanction(?:ed|ing|s)?|"
                             r"blacklist(?:ed|ing|s)?|designat(?:ed|ing|es)|punish(?:ed|ing|es)?|penali[sz](?:ed|ing|es))"
                             r"\s+(?:the\s+)?(?:(?!(?:for|to|with|by|from|in|of|and|or|that|after|over)\b)[\w-]+\s+){0,3}?$")
-_LINKED = re.compile(r"^[-\s]*(?:based|linked|registered|flagged|owned|backed|controlled|connected)\b")
+_LINKED = re.compile(r"^[-\s]*(?:based|linked|registered|flagged|owned|backed|controlled|connected|related)\b")
 _HELD_IN = re.compile(r"\b(?:companies|firms|entities|individuals|banks|businesses|people|persons|vessels)\s+"
                       r"(?:based\s+|registered\s+)?in\s+(?:the\s+)?$")
-_AGENT_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$")
+_AGENT_BEFORE = re.compile(r"\bby\s+(?:the\s+)?$|\bby\s+(?:[\w-]+\s+){1,3}?(?:including|such as|led by)\s+(?:the\s+)?$")
 _ALONGSIDE_BEFORE = re.compile(r"\b(?:alongside|along with|together with|joined by|in coordination with|"
                                r"in concert with)\s+(?:the\s+)?$")
 _FROM_BEFORE = re.compile(r"\b(?:sanctions|embargo|measures|penalties)\s+(?:\w+\s+){0,2}?from\s+(?:the\s+)?$")
@@ -117,8 +125,9 @@ _SENTENCE_SUBJECT = re.compile(r"^(?:[A-Z][A-Z .,]+\s+[—–-]+\s+)?(?:the\s+)?
 _NOT_TARGET_BEFORE = re.compile(r"\b(?:in|at|to|by|with|said|says|told|according to|than|from|of|between|"
                                 r"alongside|during|for)\s+(?:the\s+)?$")
 _SAID_AFTER = re.compile(r"^(?:'s)?\s+(?:\w+\s+){0,2}?(?:said|says|told|announced|added)\b")
-_ARMS_TO = re.compile(r"\b(?:sales|exports|deliveries|transfers|trade|licen[cs]es?)\s+(?:[\w-]+\s+){0,3}?"
-                      r"(?:to|with)\s+(?:the\s+)?$")
+_ARMS_TO = re.compile(r"\b(?:sales|exports?|deliveries|transfers|trade|licen[cs]es?|shipments|chips|technology|goods|"
+                      r"parts|components|equipment)\s+(?:[\w-]+\s+){0,3}?(?:to|with)\s+(?:the\s+)?$|"
+                      r"\b(?:relief|waivers?|exemptions?)\s+(?:for|to)\s+(?:the\s+)?$|\b(?:bound|destined)\s+for\s+(?:the\s+)?$")
 _COORDINATION = re.compile(r"^(?:,\s*|,?\s+and\s+|,?\s+as well as\s+)(?:the\s+)?$")
 _COMPANY = re.compile(
     r"\b((?:[A-Z][\w&.'-]*\s+){0,4}?[A-Z][\w&.'-]*\s+(?:LLC|LLP|Ltd|Limited|Inc|Corp|Corporation|Co|Company|Group|"
@@ -282,11 +291,12 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "target"                                     # "Egypt risks US sanctions", "Iran evaded"
         elif re.match(r"^(?:'s?|’s)\s", after_low) and _TARGET_NOUN.match(after_low):
             role = "target"                                     # "Turkey's procurement agency"
-        elif _subject_of(low, p, verb_at):
+        elif _subject_of(low, p, verb_at) and kind != "reacted":
             role = "sanctioning" if kind not in ("evaded",) else "target"
         elif _ALONGSIDE_BEFORE.search(before) and sanctioning:
             role = "sanctioning"                                # "alongside Australia and the United Kingdom"
-        elif p.start > verb_at and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low):
+        elif p.start > verb_at and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
+                and not re.match(r"^-(?:made|built|origin|designed|produced|manufactured|supplied)\b", after_low):
             role = "target"                                     # "froze the assets of two Iranian banks"
         if role == "sanctioning" and p.name not in sanctioning:
             sanctioning.append(p.name)
@@ -356,6 +366,10 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
             continue
         kind, verb_at = found
         sanctioning, targets = _roles(s, parties, verb_at, kind)
+        if kind == "reacted":
+            if not sanctioning:
+                continue   # a reaction to nobody's measure is no frame
+            kind = "imposed"
         if arms_only and not (targets and sanctioning):
             continue   # "Tokyo eased its ban on arms sales" is export policy, not a measure against anyone
         for r in s.regimes:
