@@ -44,7 +44,9 @@ _MEASURE = re.compile(
     r"(?:bar(?:s|red|ring)?|bann?(?:ed|s|ing)?)\s+(?:[\w-]+\s+){0,3}?(?:officials|nationals|citizens|executives|"
     r"lawmakers|americans|britons|individuals|people|journalists|politicians|mps|members|senators|legislators|"
     r"diplomats)|(?:bar|ban)\w*\s+(?:[\w'-]+\s+){0,8}?from (?:entering|travell?ing|visiting)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
-    r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures)\b")
+    r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures|"
+    r"bann?(?:ed|s|ing)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|purchases|shipments)|"
+    r"(?:import|export|oil|trade) bans?)\b")
 # A state's freeze of arms exports or licences is a measure when it is aimed at a country.
 _ARMS_RESTRICTION = re.compile(
     r"\b(?:suspen\w*|revok\w*|revocation of|halt\w*|block\w*|freez\w*|froze|bann?(?:ed|s|ing)?|restrict\w*|"
@@ -136,6 +138,7 @@ _PERSON = re.compile(
     r"\b(?:[Pp]resident|[Pp]rime [Mm]inister|[Ff]oreign [Mm]inister|[Mm]inister|[Ll]eader|[Dd]irector|[Cc]hief|"
     r"[Gg]eneral|[Cc]ommander|Mr|Ms|Mrs|Dr|tycoon|oligarch|businessman|businesswoman|national)\.?\s+"
     r"((?:[A-Z][a-z]+(?:-[A-Z][a-z]+)?\s+){1,3}[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\b")
+_MENTIONS_FOR_ONE_FRAME = 3
 _LEAD_SENTENCES = 4   # a frame in the headline or the first sentences is what the story is about
 
 
@@ -345,12 +348,14 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
     seen: set[tuple[str, str | None, str | None]] = set()
     standing: list[SanctionAction] = []
     frame_of: list[int] = []     # the sentence of each action
+    mentions = 0                 # sentences that name a measure, with or without an act
     for index, s in enumerate(sentences):
         if candidate is not None and not candidate(s):
             continue
         low = s.low if len(s.low) == len(s.text) else s.text.lower()
         measures = [(m.start(), m.end()) for m in _MEASURE.finditer(low)] + [(r.start, r.end) for r in s.regimes]
         arms_only = not measures
+        mentions += bool(measures)
         measures += [(m.start(), m.end()) for m in _ARMS_RESTRICTION.finditer(low)]
         if not measures:
             continue
@@ -360,9 +365,9 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
             # No act, but "US sanctions on Iran" still says who holds measures against whom: kept
             # for a story that has frames of its own, never enough to make one.
             sanctioning, targets = _roles(s, parties, len(low), "imposed")
-            if sanctioning and targets:
-                standing.extend(SanctionAction("imposed", party, target, "country", _regime(s, gaz, party), s.text)
-                                for party in sanctioning for target in targets)
+            standing.extend(SanctionAction("imposed", party, target, "country" if target else None,
+                                           _regime(s, gaz, party), s.text)
+                            for party in sanctioning for target in targets or [None])
             continue
         kind, verb_at = found
         sanctioning, targets = _roles(s, parties, verb_at, kind)
@@ -413,8 +418,10 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
     lead = _LEAD_SENTENCES + (1 if has_headline else 0)
     # A state acts, or a case of evading or enforcing sanctions is reported.
     with_party = {i for i, a in zip(frame_of, frames.actions) if a.sanctioning or a.action in ("evaded", "enforced")}
-    frames.central = bool(with_party) and (len(frames.sentences) >= 2 or any(i < lead for i in frames.sentences)) \
-        or len(frames.sentences) >= 3
+    # Sanctions run through the story: several frames, one in the lead, or one among several
+    # sentences about the measures ("sanctioned tankers", "under US sanctions").
+    frames.central = bool(with_party) and (len(frames.sentences) >= 2 or any(i < lead for i in frames.sentences)
+                                           or mentions >= _MENTIONS_FOR_ONE_FRAME) or len(frames.sentences) >= 3
     if frames.central:
         for a in standing:
             if (a.action, a.sanctioning, a.target) not in seen:

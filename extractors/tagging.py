@@ -64,6 +64,15 @@ _SPORTS = re.compile(
     r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef|UFC|MMA|bouts?|boxing|"
     r"boxers?|knockout|heavyweight|lightweight|middleweight|welterweight|cyclists?|doping|anti-doping|"
     r"testing agency|Tour de France|athletic commission|racing|jockey)\b", re.I)
+# Bodies whose "sanctions" are a sport's discipline. Narrower than _SPORTS: "players", "game" and
+# "goal" are common in sanctions prose ("market players", "the goal of the measures").
+_SPORTS_BODY = re.compile(
+    r"\b(nfl|nba|nhl|mlb|ncaa|fifa|uefa|ioc|wada|league|tournament|championship|olympic\w*|(?:football|athletics|"
+    r"sports?|boxing|cycling|tennis|chess) (?:federation|association|body|union)|club|referee|coach|doping|anti-doping|"
+    r"athletic commission|qualifier|ufc|mma|bouts?|jockey|racing)\b")
+# "sanctioned by the European Commission" is a state act, whatever _SANCTION_AS_APPROVAL says of commissions.
+_STATE_BODY = re.compile(r"\b(european commission|council of the (?:eu|european union)|security council|"
+                         r"state department|treasury|commerce department|foreign ministry|government)\b")
 _COURT = re.compile(r"\b(judge|court|lawyer|attorney|counsel|disciplinary|bar association)\b", re.I)
 _NOT_ARMS = re.compile(
     r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|acquisition of|acquire[sd]? (?:the |a )?"
@@ -330,7 +339,7 @@ class Tagger:
         # A cheap screen; whether a state or bloc acts on a measure is the sanction frame's question
         # (extractors/sanction_frames.py). These senses of the words are never sanctions.
         low = s.low
-        if _SANCTION_AS_APPROVAL.search(low) or (_SPORTS.search(low) and not s.regimes):
+        if (_SANCTION_AS_APPROVAL.search(low) and not _STATE_BODY.search(low)) or (_SPORTS_BODY.search(low) and not s.regimes):
             return False
         if _COURT.search(low) and not (_EVASION.search(low) or s.regimes):
             return False
