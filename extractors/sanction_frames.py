@@ -420,6 +420,10 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
     with_party = {i for i, a in zip(frame_of, frames.actions) if a.sanctioning or a.action in ("evaded", "enforced")}
     # Sanctions run through the story: several frames, one in the lead, or one among several
     # sentences about the measures ("sanctioned tankers", "under US sanctions").
+    # A frame with no named party in the lead is enough with a state named elsewhere as the measures'
+    # holder ("Yantar is under US and EU sanctions").
+    if not with_party and any(a.sanctioning for a in standing):
+        with_party = {i for i in frames.sentences if i < lead}
     frames.central = bool(with_party) and (len(frames.sentences) >= 2 or any(i < lead for i in frames.sentences)
                                            or mentions >= _MENTIONS_FOR_ONE_FRAME) or len(frames.sentences) >= 3
     if frames.central:
