@@ -46,7 +46,7 @@ _MEASURE = re.compile(
     r"diplomats)|(?:bar|ban)\w*\s+(?:[\w'-]+\s+){0,8}?from (?:entering|travell?ing|visiting)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
     r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures|"
     r"bann?(?:ed|s|ing)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|purchases|shipments)|"
-    r"(?:import|export|oil|trade) bans?)\b")
+    r"(?:import|export|oil|trade) bans?|block\w*\s+(?:the\s+)?(?:property|assets)(?: and interests)?)\b")
 # A state's freeze of arms exports or licences is a measure when it is aimed at a country.
 _ARMS_RESTRICTION = re.compile(
     r"\b(?:suspen\w*|revok\w*|revocation of|halt\w*|block\w*|freez\w*|froze|bann?(?:ed|s|ing)?|restrict\w*|"
@@ -57,7 +57,7 @@ _EVADE = re.compile(r"\b(evad\w*|evasion|circumvent\w*|bypass\w*|skirt\w*|violat
                     r"smuggl\w*|dodg\w*|get around|got around|flout\w*)\b")
 _ENFORCE = re.compile(r"\b(enforc\w*|complian\w*|compl(?:y|ies|ied|ying)|seiz\w*|confiscat\w*|impound\w*|fined|"
                       r"penalt\w*|prosecut\w*|monitor\w*|investigat\w*|prob(?:e|ed|es|ing)|charged|indicted|convicted|sentenced|pleaded guilty|"
-                      r"crack(?:ed|s|ing)? down|prohibit\w*|refus\w*|shunn\w*|de-?risk\w*)\b")
+                      r"crack(?:ed|s|ing)? down|prohibit\w*|shunn\w*|de-?risk\w*)\b")
 _LIFT = re.compile(r"\b(lift\w*|eas(?:e|ed|es|ing)|remov\w*|delist\w*|unfr\w+|waiv\w*|relief|roll(?:ed|s|ing)? back|"
                    r"scrap\w*|loosen\w*|relax\w*|exempt\w*|carve-?outs?|general licen[cs]es?|"
                    r"end(?:s|ed|ing)?\s+(?:to\s+|of\s+)?(?:the\s+|its\s+)?[\w' ]{0,30}?(?:sanctions|embargo))\b")
@@ -77,7 +77,7 @@ _THREAT = re.compile(r"\b(threat\w*|could|would|may|might|warn\w*|consider\w*|we
 # Another state's reaction presupposes the measure ("Beijing condemned the new US sanctions"); the
 # reacting party is no sanctioning party.
 _REACT = re.compile(r"\b(condemn\w*|criticis\w*|criticiz\w*|denounc\w*|welcom\w*|slam\w*|protest\w*|decr(?:y|ies|ied)|"
-                    r"reject\w*|oppos(?:e|es|ed|ing)|retaliat\w*|hit back|respond\w* to)\b")
+                    r"reject\w*|oppos(?:e|es|ed|ing)|retaliat\w*|hit back|respond\w* to|illegal|unlawful|illegitimate)\b")
 _ACTIONS = (("evaded", _EVADE), ("enforced", _ENFORCE), ("lifted", _LIFT), ("extended", _EXTEND), ("imposed", _IMPOSE),
             ("reacted", _REACT))
 _NEAR = 90        # characters between a measure and its action verb
@@ -97,7 +97,7 @@ _TARGET_NOUN = re.compile(
     r"^(?:'s?|’s)?\s+(?:[\w-]+\s+){0,2}?(?:companies|company|entities|entity|individuals|nationals|citizens|banks?|"
     r"firms?|networks?|officials?|officers?|vessels|tankers|ships|traders?|suppliers?|businessm[ae]n|oligarchs?|"
     r"central bank|military|regime|programmes?|programs?|exporters?|importers?|airlines?|generals?|commanders?|"
-    r"shipping|oil|crude|gas|assets|arms makers|defen[cs]e industry|defen[cs]e contractors?|president|prime minister|"
+    r"shipping|oil|crude|gas|assets|arms|weapons|imports|exports|goods|products|arms makers|defen[cs]e industry|defen[cs]e contractors?|president|prime minister|"
     r"ministers?|leaders?|elites?|billionaires?|army|navy|air force|intelligence|institutes?|"
     r"agency|unit|procurement|sector|economy|operators?|hackers?|people|customers|lawmakers|politicians)\b")
 _PASSIVE = re.compile(r"^(?:'s?)?[\w\s,-]{0,30}?\b(?:was|were|has been|have been|had been|is being|are being|"
@@ -298,7 +298,7 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "sanctioning" if kind not in ("evaded",) else "target"
         elif _ALONGSIDE_BEFORE.search(before) and sanctioning:
             role = "sanctioning"                                # "alongside Australia and the United Kingdom"
-        elif p.start > verb_at and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
+        elif p.start > verb_at and not p.demonym and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
                 and not re.match(r"^-(?:made|built|origin|designed|produced|manufactured|supplied)\b", after_low):
             role = "target"                                     # "froze the assets of two Iranian banks"
         if role == "sanctioning" and p.name not in sanctioning:
