@@ -272,6 +272,9 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
         before, after = low[max(0, p.start - 40):p.start], text[p.end:p.end + 80]
         after_low = after.lower()
         role: str | None = None
+        # Prepositions and a parenthesis between dashes do not end the action's clause.
+        span = re.sub(r"\s[—–]\s[^—–]*\s[—–]\s", " ", low[verb_at:p.start]) if p.start > verb_at else ""
+        same_clause = p.start > verb_at and not _CLAUSE_END.search(re.sub(r"\b(?:to|of|with|from|by)\b", "", span))
         if previous is not None and _COORDINATION.match(low[previous[0].end:p.start]):
             role = previous[1]                                  # "by the United Nations, United States and EU"
         elif _LAW_NAME.match(after_low) or (p.name in USUAL_TARGETS and not after_low.startswith(("'", "’"))
@@ -296,16 +299,16 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "target"                                     # "Turkey's procurement agency"
         elif _subject_of(low, p, verb_at) and kind != "reacted":
             role = "sanctioning" if kind not in ("evaded",) else "target"
-        elif _ALONGSIDE_BEFORE.search(before) and sanctioning:
+        elif _ALONGSIDE_BEFORE.search(before) and sanctioning and (same_clause or p.start < verb_at):
             role = "sanctioning"                                # "alongside Australia and the United Kingdom"
-        elif p.start > verb_at and not p.demonym and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
+        elif same_clause and p.start - verb_at <= 60 and not p.demonym and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
                 and not re.match(r"^-(?:made|built|origin|designed|produced|manufactured|supplied)\b", after_low):
             role = "target"                                     # "froze the assets of two Iranian banks"
         if role == "sanctioning" and p.name not in sanctioning:
             sanctioning.append(p.name)
         elif role == "target" and p.name not in targets:
             targets.append(p.name)
-        previous = (p, role) if role else None
+        previous = (p, role)    # a country coordinated with one that has no role has none either
     return sanctioning, [t for t in targets if t not in sanctioning]
 
 
