@@ -56,15 +56,17 @@ _ARMS_RESTRICTION = re.compile(
 _EVADE = re.compile(r"\b(evad\w*|evasion|circumvent\w*|bypass\w*|skirt\w*|violat\w*|breach\w*|bust(?:ing|ed|s)?|"
                     r"smuggl\w*|dodg\w*|get around|got around|flout\w*)\b")
 _ENFORCE = re.compile(r"\b(enforc\w*|complian\w*|compl(?:y|ies|ied|ying)|seiz\w*|confiscat\w*|impound\w*|fined|"
-                      r"penalt\w*|prosecut\w*|monitor\w*|investigat\w*|prob(?:e|ed|es|ing)|charged|indicted|convicted|sentenced|pleaded guilty|"
+                      r"penalt\w*|fin(?:e|es|ing)|prosecut\w*|monitor\w*|investigat\w*|prob(?:e|ed|es|ing)|charged|indicted|convicted|sentenced|pleaded guilty|"
                       r"crack(?:ed|s|ing)? down|prohibit\w*|shunn\w*|de-?risk\w*)\b")
 _LIFT = re.compile(r"\b(lift\w*|eas(?:e|ed|es|ing)|remov\w*|delist\w*|unfr\w+|waiv\w*|relief|roll(?:ed|s|ing)? back|"
-                   r"scrap\w*|loosen\w*|relax\w*|exempt\w*|carve-?outs?|general licen[cs]es?|"
+                   # "scrapped the notification rule" eases a measure; "scrapped the Mi-17 deal" does not
+                   r"scrap\w*(?!\s+(?:the\s+|a\s+|an\s+|its\s+|their\s+)?(?:[\w$.-]+\s+){0,3}?(?:deal|contract|"
+                   r"purchase|order|plans?|programme|program|acquisition)\b)|loosen\w*|relax\w*|exempt\w*|carve-?outs?|general licen[cs]es?|"
                    r"end(?:s|ed|ing)?\s+(?:to\s+|of\s+)?(?:the\s+|its\s+)?[\w' ]{0,30}?(?:sanctions|embargo))\b")
 _EXTEND = re.compile(r"\b(extend\w*|extension|renew\w*|prolong\w*|roll(?:ed|s|ing)? over|tighten\w*|expand\w*|"
                      r"broaden\w*|intensif\w*|reinforc\w*|step(?:s|ped)? up|maintain\w*|keep\w* in place|"
                      r"upd?at\w* (?:its |their |the )?sanctions)\b")
-_IMPOSE = re.compile(r"\b(impos\w*|slap\w*|announc\w*|adopt\w*|unveil\w*|levied|levy|introduc\w*|plac\w*|put|puts|"
+_IMPOSE = re.compile(r"\b(impos\w*|reimpos\w*|trigger\w*|invok\w*|snap(?:s|ped)? back|slap\w*|announc\w*|adopt\w*|unveil\w*|levied|levy|introduc\w*|plac\w*|put|puts|"
                      r"hit|hits|hitting|target(?:s|ed|ing)?|sanctioned|sanctioning|sanction|blacklist\w*|designat\w*|"
                      r"add(?:ed|s|ing)?|list(?:ed|s|ing)?|froze|frozen|freez\w*|bann?(?:ed|s|ing)?|bar(?:red|s|ring)?|"
                      r"restrict\w*|approv\w*|pass(?:ed|es)?|named|took aim|decid\w* to|"
@@ -85,10 +87,11 @@ _NEAR = 90        # characters between a measure and its action verb
 # A party whose sanctions these are: "US sanctions", "the EU's new restrictive measures", "U.S.-designated".
 _MODIFIER_WORDS = (r"(?:new|additional|further|fresh|more|tough\w*|harsh\w*|financial|economic|sweeping|punitive|"
                    r"secondary|sectoral|oil|energy|arms|trade|unilateral|existing|targeted|nuclear|stringent|heavy|"
-                   r"broad|wide-ranging|first|latest|current|previous|separate|own|autonomous|national|sanctions)")
+                   r"broad|wide-ranging|first|latest|current|previous|separate|own|autonomous|national|sanctions|[\w]+-related)")
 _MODIFIES_MEASURE = re.compile(
     rf"^(?:'s?|’s?)?(?:\s+and\s+[\w. ]{{2,30}}?(?:'s)?)?(?:\s+{_MODIFIER_WORDS}){{0,3}}\s+(?:sanction\w*|embargo\w*|"
-    r"restrictive measures|blacklist|export controls|entity list|asset freezes?|countermeasures|designations?)\b|"
+    r"restrictive measures|blacklist|export controls|export (?:restrictions|bans?|curbs)|restrictions|entity list|"
+    r"asset freezes?|countermeasures|designations?)\b|"
     r"^-(?:sanctioned|designated|blacklisted|imposed|led sanctions)\b")
 # "the Russia Sanctions Act" or "Iran sanctions": a usual target's name before the noun names the target.
 USUAL_TARGETS = {"Iran", "North Korea", "Russia", "Syria", "Belarus", "Venezuela", "Cuba", "Myanmar", "Afghanistan"}
@@ -214,8 +217,10 @@ _VERB_SANCTIONS = re.compile(
     r"policy|official|officials|authority|authorities|enforcement|evasion|case|cases)\b)[\w\"'“‘]")
 
 
-def _action(text: str, low: str, measures: list[tuple[int, int]], parties: list[_Party]) -> tuple[str, int] | None:
-    """The action a sentence reports on its measures, and where its verb is; None for a bare mention.
+def _action(text: str, low: str, measures: list[tuple[int, int]],
+            parties: list[_Party]) -> tuple[str, int, list[int]] | None:
+    """The action a sentence reports on its measures, where its verb is, and where every verb of a
+    state's act (imposing, lifting, extending, enforcing) is; None for a bare mention.
     Of the verbs near a measure, the one a party is the subject of is the sentence's act ("Commerce
     added ... for diverting parts in breach of export controls" is an imposition); else the nearest."""
     def distance(m: re.Match[str]) -> int:
@@ -234,14 +239,15 @@ def _action(text: str, low: str, measures: list[tuple[int, int]], parties: list[
     if hits:
         with_subject = [h for h in hits if any(_subject_of(low, p, h[3]) for p in parties)]
         _, _, kind, verb_at = min(with_subject or hits)
+        acts = [h[3] for h in hits if h[2] in ("imposed", "lifted", "extended", "enforced")]
         if kind == "imposed" and _THREAT.search(low[max(0, verb_at - 50):verb_at]):
-            return "threatened", verb_at
-        return kind, verb_at
+            return "threatened", verb_at, acts
+        return kind, verb_at, acts
     threat = next((m for m in _THREAT.finditer(low) if distance(m) <= _NEAR), None)
     if threat is not None and threat.group(0).startswith(("threat", "fac", "risk", "warn", "call", "urg", "propos",
                                                           "consider", "weigh", "mull", "push", "vow", "prospective",
                                                           "potential", "possible")):
-        return "threatened", threat.start()
+        return "threatened", threat.start(), []
     return None
 
 
@@ -263,11 +269,14 @@ def _subject_of(low: str, p: _Party, verb_at: int) -> bool:
     return not (passive and re.match(r"\w+(?:ed|en)\b", low[verb_at:verb_at + 20]))
 
 
-def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> tuple[list[str], list[str]]:
+def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str,
+           acts: Sequence[int] = ()) -> tuple[list[str], list[str]]:
     text, low = s.text, s.low if len(s.low) == len(s.text) else s.text.lower()
     sanctioning: list[str] = []
     targets: list[str] = []
-    previous: tuple[_Party, str] | None = None
+    previous: tuple[_Party, str | None] | None = None
+    compounds: list[str] = []    # "renews South Sudan arms embargo": a name before the measure, after the act
+    acting: list[str] = []       # subjects of an act
     for p in parties:
         before, after = low[max(0, p.start - 40):p.start], text[p.end:p.end + 80]
         after_low = after.lower()
@@ -289,6 +298,8 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "target"                                     # "sanctions on Iran", "hit Moscow with"
         elif _MODIFIES_MEASURE.match(after_low):
             role = "sanctioning"                                # "US sanctions", "the EU's arms embargo"
+            if p.start > verb_at and not after_low.startswith(("'", "’")) and not p.demonym:
+                compounds.append(p.name)
         elif p.demonym and _TARGET_NOUN.match(after_low):
             role = "target"                                     # "Russian nationals", "Chinese companies"
         elif _LINKED.match(after_low) or _HELD_IN.search(before):
@@ -297,8 +308,12 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
             role = "target"                                     # "Egypt risks US sanctions", "Iran evaded"
         elif re.match(r"^(?:'s?|’s)\s", after_low) and _TARGET_NOUN.match(after_low):
             role = "target"                                     # "Turkey's procurement agency"
-        elif _subject_of(low, p, verb_at) and kind != "reacted":
+        elif kind != "reacted" and _subject_of(low, p, verb_at):
             role = "sanctioning" if kind not in ("evaded",) else "target"
+            acting.append(p.name)
+        elif any(_subject_of(low, p, v) for v in acts if v != verb_at):
+            role = "sanctioning"                                # "after Britain and France triggered ..."
+            acting.append(p.name)
         elif _ALONGSIDE_BEFORE.search(before) and sanctioning and (same_clause or p.start < verb_at):
             role = "sanctioning"                                # "alongside Australia and the United Kingdom"
         elif same_clause and p.start - verb_at <= 60 and not p.demonym and not _NOT_TARGET_BEFORE.search(before) and not _SAID_AFTER.match(after_low) \
@@ -309,6 +324,11 @@ def _roles(s: SentenceLike, parties: list[_Party], verb_at: int, kind: str) -> t
         elif role == "target" and p.name not in targets:
             targets.append(p.name)
         previous = (p, role)    # a country coordinated with one that has no role has none either
+    if acting:
+        for name in compounds:
+            if name not in acting and name in sanctioning:
+                sanctioning.remove(name)
+                targets.append(name)
     return sanctioning, [t for t in targets if t not in sanctioning]
 
 
@@ -372,8 +392,8 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
                                            _regime(s, gaz, party), s.text)
                             for party in sanctioning for target in targets or [None])
             continue
-        kind, verb_at = found
-        sanctioning, targets = _roles(s, parties, verb_at, kind)
+        kind, verb_at, acts = found
+        sanctioning, targets = _roles(s, parties, verb_at, kind, acts)
         if kind == "reacted":
             if not sanctioning:
                 continue   # a reaction to nobody's measure is no frame
@@ -419,8 +439,9 @@ def read_sanctions(sentences: Sequence[SentenceLike], gaz: Gazetteer,
                 frame_of.append(index)
         frames.sentences.append(index)
     lead = _LEAD_SENTENCES + (1 if has_headline else 0)
-    # A state acts, or a case of evading or enforcing sanctions is reported.
-    with_party = {i for i, a in zip(frame_of, frames.actions) if a.sanctioning or a.action in ("evaded", "enforced")}
+    # A state acts, or a case of evading sanctions is reported (enforcing needs its state: a regulator's
+    # fine is no sanction).
+    with_party = {i for i, a in zip(frame_of, frames.actions) if a.sanctioning or a.action == "evaded"}
     # Sanctions run through the story: several frames, one in the lead, or one among several
     # sentences about the measures ("sanctioned tankers", "under US sanctions").
     # A frame with no named party in the lead is enough with a state named elsewhere as the measures'
