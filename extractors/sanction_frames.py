@@ -43,7 +43,8 @@ _MEASURE = re.compile(
     r"(?:assets|funds|accounts)|(?:assets|funds|accounts)\s+(?:\w+\s+){0,3}?(?:frozen|froze|unfrozen)|"
     r"(?:bar(?:s|red|ring)?|bann?(?:ed|s|ing)?)\s+(?:[\w-]+\s+){0,3}?(?:officials|nationals|citizens|executives|"
     r"lawmakers|americans|britons|individuals|people|journalists|politicians|mps|members|senators|legislators|"
-    r"diplomats)|(?:bar|ban)\w*\s+(?:[\w'-]+\s+){0,8}?from (?:entering|travell?ing|visiting)|entry bans?|restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
+    r"diplomats)|(?:bar|ban)\w*\s+(?:[\w'-]+\s+){0,8}?from (?:entering|travell?ing|visiting)|entry bans?|"
+    r"restrictive measures|entity list|export[- ](?:controls?|bans?|restrictions?|curbs)|"
     r"visa (?:bans?|restrictions)|travel bans?|designat\w*|delist\w*|price cap|countermeasures|"
     r"bann?(?:ed|s|ing)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|purchases|shipments)|"
     r"(?:import|export|oil|trade) bans?|block\w*\s+(?:the\s+)?(?:property|assets)(?: and interests)?)\b")
@@ -52,11 +53,12 @@ _ARMS_RESTRICTION = re.compile(
     r"\b(?:suspen\w*|revok\w*|revocation of|halt\w*|block\w*|freez\w*|froze|bann?(?:ed|s|ing)?|restrict\w*|"
     r"restrictions on|curbs on)\s+(?:[\w'-]+\s+){0,3}?(?:export licen[cs]es?|licen[cs]es?|arms (?:sales|exports|"
     r"deliveries|trade|transfers|purchases)|weapons? (?:sales|exports|deliveries|transfers)|exports? of (?:arms|weapons))\b")
-# Actions, by kind. Each is looked for near a measure; the first kind that matches wins, in this order.
+# Actions, by kind, looked for near a measure (see `_action` for which one a sentence reports).
 _EVADE = re.compile(r"\b(evad\w*|evasion|circumvent\w*|bypass\w*|skirt\w*|violat\w*|breach\w*|bust(?:ing|ed|s)?|"
                     r"smuggl\w*|dodg\w*|get around|got around|flout\w*)\b")
 _ENFORCE = re.compile(r"\b(enforc\w*|complian\w*|compl(?:y|ies|ied|ying)|seiz\w*|confiscat\w*|impound\w*|fined|"
-                      r"penalt\w*|fin(?:e|es|ing)|prosecut\w*|monitor\w*|investigat\w*|prob(?:e|ed|es|ing)|charged|indicted|convicted|sentenced|pleaded guilty|"
+                      r"penalt\w*|fin(?:e|es|ing)|prosecut\w*|monitor\w*|investigat\w*|prob(?:e|ed|es|ing)|"
+                      r"charged|indicted|convicted|sentenced|pleaded guilty|"
                       r"crack(?:ed|s|ing)? down|prohibit\w*|shunn\w*|de-?risk\w*)\b")
 _LIFT = re.compile(r"\b(lift\w*|eas(?:e|ed|es|ing)|remov\w*|delist\w*|unfr\w+|waiv\w*|relief|roll(?:ed|s|ing)? back|"
                    # "scrapped the notification rule" eases a measure; "scrapped the Mi-17 deal" does not
