@@ -233,77 +233,13 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
     return roles
 
 
-_TARGET_NOUN = re.compile(
-    r"^(?:'s)?\s+(?:[\w-]+\s+){0,2}?(?:companies|company|entities|entity|individuals|nationals|citizens|banks?|firms?|"
-    r"networks?|officials?|officers?|vessels|tankers|ships|traders?|suppliers?|businessmen|oligarchs?|"
-    r"central bank|military|regime|programmes?|programs?|exporters?|importers?|airlines?|generals?|"
-    r"commanders?|shipping|oil|arms makers|defence industry|defense industry|president|prime minister|"
-    r"ministers?|leaders?|elites?|billionaires?|army|navy|air force|intelligence)\b", re.I)
-PARTIES = {"European Union", "United Nations"}
-# "Iran sanctions" are sanctions on Iran; "US sanctions" are sanctions by the US. For the usual
-# targets the bare compound names the target, and only "Russia's sanctions" names an issuer.
-USUAL_TARGETS = {"Iran", "North Korea", "Russia", "Syria", "Belarus", "Venezuela", "Cuba", "Myanmar", "Afghanistan"}
-_ISSUER_NOUN = re.compile(r"^('s)?\s*(?:and [\w ]+? )?(sanctions|embargo|restrictive measures|blacklist|export controls|"
-                          r"treasury|commerce department|state department)\b", re.I)
-_LAW_NAME = re.compile(r"^\s+(?:\w+\s+){0,2}?sanctions\s+(?:act|law|regulations?|programmes?|programs?|regime)\b", re.I)
-_PASSIVE_TARGET = re.compile(
-    r"^(?:'s)?[\w\s,-]{0,30}?\b(?:was|were|has been|have been|had been|is being|are being|would be|could be|"
-    r"will be|being)\s+(?:sanctioned|designated|blacklisted|targeted|hit|penali[sz]ed|added|placed|put|listed)", re.I)
-_ACTOR = re.compile(r"^(?:'s)?\s+(?:\w+\s+)?(?:government|authorities|officials|foreign ministry|ministers|"
-                    r"cabinet|parliament|council)\b", re.I)
-
-
-def _imposes(low: str, start: int) -> bool:
-    """Is the mention ending at `start` the subject of a sanctioning verb in its clause?"""
-    window = low[start:start + 80]
-    verb = _IMPOSE_LOW.search(window)
-    if verb is None or _CLAUSE_END.search(window[:verb.start()]):
-        return False
-    if verb.group(0) == "sanctions" and verb.start() > 1:
-        return False  # "… over sanctions", "… risk of US sanctions": the noun, not the verb
-    # Another party in between is the subject: "Manila said Washington imposed …" is Washington's act.
-    return not re.search(r"\b(?:said|says|after|when|because|while)\b", window[:verb.start()])
-
-
-def sanction_roles(sentences: list, gaz: Gazetteer) -> dict[str, str]:
-    votes = RoleVotes()
-    for s in sentences:
-        low = s.low if len(s.low) == len(s.text) else s.text.lower()
-        action = _IMPOSE_LOW.search(low)
-        for r in s.regimes:
-            issuer = gaz.regime_issuers.get(r.name.canonical)
-            if issuer and (issuer in PARTIES or issuer in gaz.country_names.values()):
-                votes.add(issuer, "sanctioning", 1)
-        for o in s.organizations:
-            party = gaz.org_parties.get(o.name.canonical)
-            if party and (_imposes(low, o.end) or (action and o.end <= action.start() + 1)):
-                votes.add(party, "sanctioning", 2)   # "OFAC designated …", "the Security Council imposed …"
-        for m in s.countries:
-            name = m.name.canonical
-            before = _before(s.text, m)
-            after = s.text[m.end:m.end + 60]
-            adjective = m.surface != name and not m.surface.isupper()
-            issuer = _ISSUER_NOUN.match(after)
-            if _LAW_NAME.match(after):
-                votes.add(name, "target", 3)        # "the Russia Sanctions Act"
-            elif issuer and not re.search(r"\b(on|against|targeting)\s+(?:the\s+)?$", before) and \
-                    (name not in USUAL_TARGETS or issuer.group(1)):
-                votes.add(name, "sanctioning", 3)   # "US sanctions", "the EU's embargo", "UK Treasury"
-            elif _PASSIVE_TARGET.match(after):
-                votes.add(name, "target", 3)        # "Turkey was sanctioned"
-            elif adjective and _TARGET_NOUN.match(after):
-                votes.add(name, "target", 3)        # "North Korean nationals", "Russian banks"
-            elif re.search(r"\b(on|against|targeting|over|to|with)\s+(?:the\s+)?$", before):
-                votes.add(name, "target", 2)
-            elif re.match(r"^[-\s]*(?:based|linked|registered|flagged|owned|backed|origin)\b", after, re.I) or \
-                    re.search(r"\bin\s+(?:the\s+)?$", before):
-                votes.add(name, "target", 2)        # "Iran-based", "companies in the UAE"
-            elif re.match(r"^'s?\s", after) and _TARGET_NOUN.match(after):
-                votes.add(name, "target", 2)        # "Iran's central bank", "Syria's president"
-            elif _ACTOR.match(after) and _imposes(low, m.end + len(_ACTOR.match(after).group(0))):
-                votes.add(name, "sanctioning", 3)   # "Japan's government froze …"
-            elif _imposes(low, m.end):
-                votes.add(name, "sanctioning", 2)   # "Britain sanctioned …", "Tokyo froze …"
-            elif action and m.start >= action.end():
-                votes.add(name, "target", 1)
-    return votes.decide(prefer="sanctioning")
+def sanction_roles(actions: list) -> list[tuple[str, str]]:
+    """(country or bloc, role) for the parties of the sanction frames: exactly the frames' sanctioning
+    parties, and their targets that are countries."""
+    roles: dict[tuple[str, str], None] = {}
+    for a in actions:
+        if a.sanctioning:
+            roles[(a.sanctioning, "sanctioning")] = None
+        if a.target and a.target_kind == "country":
+            roles[(a.target, "target")] = None
+    return list(roles)

@@ -18,6 +18,7 @@ from extractors import deal_frames, gazetteer
 from extractors.gazetteer import Mention
 from extractors.money import find_money
 from extractors.roles import IMPOSE, sanction_roles
+from extractors.sanction_frames import read_sanctions
 from newsflow.models import Deal, Entity, SanctionAction, Tag
 
 VERSION = "rules-4"
@@ -64,6 +65,15 @@ _SPORTS = re.compile(
     r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef|UFC|MMA|bouts?|boxing|"
     r"boxers?|knockout|heavyweight|lightweight|middleweight|welterweight|cyclists?|doping|anti-doping|"
     r"testing agency|Tour de France|athletic commission|racing|jockey)\b", re.I)
+# Bodies whose "sanctions" are a sport's discipline. Narrower than _SPORTS: "players", "game" and
+# "goal" are common in sanctions prose ("market players", "the goal of the measures").
+_SPORTS_BODY = re.compile(
+    r"\b(nfl|nba|nhl|mlb|ncaa|fifa|uefa|ioc|wada|league|tournament|championship|olympic\w*|(?:football|athletics|"
+    r"sports?|boxing|cycling|tennis|chess) (?:federation|association|body|union)|club|referee|coach|doping|anti-doping|"
+    r"athletic commission|qualifier|ufc|mma|bouts?|jockey|racing)\b")
+# "sanctioned by the European Commission" is a state act, whatever _SANCTION_AS_APPROVAL says of commissions.
+_STATE_BODY = re.compile(r"\b(european commission|council of the (?:eu|european union)|security council|"
+                         r"state department|treasury|commerce department|foreign ministry|government)\b")
 _COURT = re.compile(r"\b(judge|court|lawyer|attorney|counsel|disciplinary|bar association)\b", re.I)
 _NOT_ARMS = re.compile(
     r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|acquisition of|acquire[sd]? (?:the |a )?"
@@ -131,6 +141,7 @@ _CUE_STEMS = {
     "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
                  "intercept", "bound for", "hand", "rolled out"),
     "sanction": ("sanction", "freez", "froze", "frozen", "embargo", "blacklist", "designat", "restrictive",
+                 "countermeasure", "restrict", "suspen", "halt", "block", "visa", "travel ban",
                  "control", "export ban", "revok", "licen", "bar", "ban", "price cap", "tariff", "delist",
                  "waiver", "evad", "evasion", "entity list", "asset"),
 }
@@ -236,14 +247,18 @@ class Tagger:
         if _EVASION.search(title_low) and not self._is_arms_sentence(sentences[0]):
             # An evasion case buys "items" and "goods": only a named system or contract is a deal.
             arms_evidence = [s for s in arms_evidence if s.weapons or _DEAL_NOUN.search(s.low)]
-        # Precision first: arms vocabulary makes a tag only when it forms a deal frame.
+        # Precision first: arms vocabulary makes a tag only when it forms a deal frame, and
+        # sanctions vocabulary only when it forms a sanction frame central to the story.
         result.deals, arms_evidence = deal_frames.find_deals(arms_evidence, sentences, self.gaz, published_at)
-        sanction_evidence = [s for s in sentences if self._is_sanctions_sentence(s)]
+        frames = read_sanctions(sentences, self.gaz, self._is_sanctions_sentence, has_headline=bool(title))
+        result.sanction_actions = frames.actions if frames.central else []
+        sanction_evidence = [sentences[i] for i in frames.sentences] if frames.central else []
         if arms_evidence:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
         if sanction_evidence:
             result.tags.append(self._tag("sanctions", sanction_evidence, _SANCTION))
-        result.entities = self._entities(sentences, result.deals, sanction_evidence, published_at)
+        result.entities = self._entities(sentences, result.deals, sanction_evidence, published_at,
+                                         result.sanction_actions)
         return result
 
     def _read_all(self, full: str) -> list[_Sentence]:
@@ -325,19 +340,16 @@ class Tagger:
 
     @staticmethod
     def _is_sanctions_sentence(s: _Sentence) -> bool:
-        if "sanction" not in s.cues and not s.regimes or not (s.countries or s.regimes or s.organizations):
+        if "sanction" not in s.cues and not s.regimes:
             return False
+        # A cheap screen; whether a state or bloc acts on a measure is the sanction frame's question
+        # (extractors/sanction_frames.py). These senses of the words are never sanctions.
         low = s.low
-        if s.regimes and _SANCTION.search(low):
-            return True
-        if not _STRONG_SANCTION.search(low):
-            return bool(s.regimes) and bool(_IMPOSE.search(low)) and not _TARIFF.search(low)
-        if _SANCTION_AS_APPROVAL.search(low) or _SPORTS.search(low):
+        if (_SANCTION_AS_APPROVAL.search(low) and not _STATE_BODY.search(low)) or (_SPORTS_BODY.search(low) and not s.regimes):
             return False
         if _COURT.search(low) and not (_EVASION.search(low) or s.regimes):
             return False
-        # A state or body must be involved: a country, a regime or an authority.
-        return bool(s.countries or s.regimes or s.organizations)
+        return not (_TARIFF.search(low) and not _STRONG_SANCTION.search(low))
 
     @staticmethod
     def _tag(tag: str, evidence: list[_Sentence], cue: re.Pattern[str]) -> Tag:
@@ -351,7 +363,7 @@ class Tagger:
         return Tag(tag, score, f"{quoted} [terms: {', '.join(unique_terms[:12])}]")
 
     def _entities(self, sentences: list[_Sentence], deals: list[Deal], sanctions: list[_Sentence],
-                  published_at: datetime | None) -> list[Entity]:
+                  published_at: datetime | None, actions: list[SanctionAction] = ()) -> list[Entity]:
         entities: dict[tuple, Entity] = {}
 
         def put(entity: Entity) -> None:
@@ -377,7 +389,7 @@ class Tagger:
             for value in ([deal.value_usd] if deal.value_usd else []) + list(deal.amounts_usd):
                 put(Entity("money", f"{value:.0f} USD", None, value, None))
         if sanctions:
-            for name, role in sanction_roles(sanctions, self.gaz).items():
+            for name, role in sanction_roles(actions):
                 put(Entity("country", name, role, None, None))
                 default = (self.gaz.regime_defaults if role == "sanctioning" else self.gaz.regime_target_defaults).get(name)
                 if default:
