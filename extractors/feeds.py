@@ -23,6 +23,7 @@ from extractors import aggregators, http, schedule
 from extractors.netguard import Resolver
 from extractors.pagemeta import parse_timestamp
 from extractors.urls import canonicalize_url
+from newsflow.clock import utcnow
 from newsflow.models import FeedEntry, FeedPoll, FeedSource, FeedState
 from newsflow.settings import Settings
 
@@ -46,10 +47,6 @@ UNEXPECTED = "newsflow hit an unexpected error (please report it)"
 def entry_key(link: str, guid: str | None) -> str:
     """Key on link and GUID together: some feeds reuse one GUID for every item."""
     return hashlib.sha256(f"{link}\n{guid or ''}".encode()).hexdigest()[:32]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _as_datetime(parsed: object) -> datetime | None:
@@ -271,7 +268,7 @@ def _keep_validators(state: FeedState, response: http.HttpResponse) -> None:
 async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedState, settings: Settings,
                     limiter: http.HostLimiter | None = None, *, now: datetime | None = None,
                     rng: random.Random | None = None) -> FeedPoll:
-    now = now or _utcnow()
+    now = now or utcnow()
     state.last_polled_at = now
     url = state.poll_url or source.url
     headers = {"Accept": FEED_ACCEPT}
@@ -376,7 +373,7 @@ async def poll_many(sources: list[FeedSource], states: dict[str, FeedState], set
             try:
                 return await poll_feed(client, source, state, settings, limiter, now=now)
             except Exception as exc:  # a bug must cost one feed, not the run
-                return _failed(state, settings, now or _utcnow(),
+                return _failed(state, settings, now or utcnow(),
                                f"{UNEXPECTED} while polling {source.url}: {type(exc).__name__}: {exc}")
 
         tasks = {s.url: asyncio.ensure_future(one(s)) for s in interleave_by_host(sources, states)}

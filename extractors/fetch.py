@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import codecs
 import re
-from datetime import datetime, timezone
 
 from extractors import aggregators, http
 from extractors.netguard import Resolver, UnsafeAddressError, check_url
 from extractors.robots import RobotsCache
+from newsflow.clock import utcnow as _now
 from newsflow.models import Failure, FeedEntry, Page
 from newsflow.settings import Settings
 
@@ -43,10 +43,6 @@ def decode_html(body: bytes, declared: str | None) -> str:
     return body.decode("cp1252", errors="replace")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 async def fetch_page(client, entry: FeedEntry, settings: Settings, limiter: http.HostLimiter,
                      robots: RobotsCache | None = None) -> Page | Failure:
     url = entry.url
@@ -54,7 +50,8 @@ async def fetch_page(client, entry: FeedEntry, settings: Settings, limiter: http
         try:
             url = aggregators.decode_google_news_url(url)
         except aggregators.AggregatorLinkError as exc:
-            return Failure(entry.url, "fetch", f"skipped {entry.url}: {exc}", _now(), entry.entry_key)
+            return Failure(entry.url, "fetch", f"skipped {entry.url}: {exc}", _now(), entry.entry_key,
+                           kind="skipped")
     if robots is not None and settings.obey_robots:
         try:  # a refused address is reported as such, and its robots.txt is never asked for
             check_url(url, allow_private=settings.allow_private_networks, resolve=False,
@@ -64,20 +61,20 @@ async def fetch_page(client, entry: FeedEntry, settings: Settings, limiter: http
         if not await robots.allows(client, url, settings, limiter):
             return Failure(entry.url, "fetch",
                            f"skipped {url}: robots.txt of {RobotsCache.origin(url)} disallows newsflow "
-                           "(pass --ignore-robots to fetch it anyway)", _now(), entry.entry_key)
+                           "(pass --ignore-robots to fetch it anyway)", _now(), entry.entry_key, kind="skipped")
     try:
         response = await http.get(client, url, settings, max_bytes=settings.max_page_bytes,
                                   headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
                                   limiter=limiter)
     except http.FetchError as exc:
-        return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key, exc.retryable)
+        return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key, kind=exc.kind)
     if response.status != 200:
         error = http.status_error(response, "page")
-        return Failure(entry.url, "fetch", str(error), _now(), entry.entry_key, error.retryable)
+        return Failure(entry.url, "fetch", str(error), _now(), entry.entry_key, kind=error.kind)
     if response.content_type and response.content_type not in HTML_TYPES:
         return Failure(entry.url, "fetch",
                        f"skipped {response.final_url}: content type {response.content_type!r} is not HTML",
-                       _now(), entry.entry_key)
+                       _now(), entry.entry_key, kind="skipped")
     if not response.body.strip():
         return Failure(entry.url, "fetch", f"{response.final_url} answered 200 with an empty body",
                        _now(), entry.entry_key)
@@ -101,7 +98,7 @@ async def fetch_pages(entries: list[FeedEntry], settings: Settings, robots: Robo
         except Exception as exc:  # a bug must cost one page, not the run
             return Failure(entry.url, "fetch", f"newsflow hit an unexpected error (please report it) while "
                                                f"fetching {entry.url}: {type(exc).__name__}: {exc}",
-                           _now(), entry.entry_key, retryable=True)
+                           _now(), entry.entry_key, kind="retry")
 
     async with http.make_client(settings, resolver=resolver) as client:
         return list(await asyncio.gather(*(one(client, e) for e in entries)))

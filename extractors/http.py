@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 import httpx
 
 from extractors.netguard import GuardedNetworkBackend, Resolver, UnsafeAddressError, check_url, guarded_transport
+from newsflow.models import RETRYABLE_KINDS, FailureKind
 from newsflow.settings import Settings
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -30,9 +31,10 @@ class FetchError(Exception):
     """A fetch that failed, with a message a person understands."""
 
     def __init__(self, message: str, *, retryable: bool = False, status: int | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, kind: FailureKind | None = None):
         super().__init__(message)
-        self.retryable = retryable
+        self.kind: FailureKind = kind or ("retry" if retryable else "failed")
+        self.retryable = self.kind in RETRYABLE_KINDS
         self.status = status
         self.retry_after = retry_after
 
@@ -106,7 +108,7 @@ class HostLimiter:
 def _deferred_error(host: str, wait: float) -> FetchError:
     when = datetime.now(timezone.utc) + timedelta(seconds=wait)
     return FetchError(f"not contacted: {host} asked us to wait until {when:%H:%M:%S} UTC (429/Retry-After)",
-                      retryable=True, retry_after=wait)
+                      kind="deferred", retry_after=wait)
 
 
 class _HostSlot:

@@ -10,6 +10,7 @@ from pathlib import Path
 from prefect import flow
 
 from extractors.tagging import Tagger
+from newsflow.models import ArticleEntity, ArticleTag
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -24,13 +25,14 @@ def retag_articles(lake_dir: Path, everything: bool = False) -> dict[str, int]:
         tagged = 0
         for start in range(0, len(stale), BATCH):
             chunk = stale[start:start + BATCH]
-            tags, entities = [], []
-            for article_id, title, text, published_at in chunk:
-                result = tagger.tag(title or "", text or "", published_at)
-                tags.extend((article_id, t, tagger.version) for t in result.tags)
-                entities.extend((article_id, e, tagger.version) for e in result.entities)
+            tags: list[ArticleTag] = []
+            entities: list[ArticleEntity] = []
+            for article in chunk:
+                result = tagger.tag(article.title or "", article.text or "", article.published_at)
+                tags.extend(ArticleTag(article.article_id, t, tagger.version) for t in result.tags)
+                entities.extend(ArticleEntity(article.article_id, e, tagger.version) for e in result.entities)
                 tagged += bool(result.tags)
-            warehouse.replace_tags(tags, entities, [row[0] for row in chunk])
+            warehouse.replace_tags(tags, entities, [article.article_id for article in chunk])
         return {"articles_retagged": len(stale), "articles_tagged": tagged}
     finally:
         warehouse.close()

@@ -10,7 +10,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from newsflow.quiet import configure_prefect_environment, silence_shutdown_noise
+
+if TYPE_CHECKING:
+    from warehouse.reader import FeedHealth, Reader
 
 SUMMARY_LINES = [
     ("feeds_polled", "feeds polled"), ("feeds_failed", "feeds failed"), ("feeds_not_due", "feeds not due"),
@@ -31,13 +36,20 @@ def _data_dir(args: argparse.Namespace) -> Path:
     return Path(os.environ.get("NEWSFLOW_DATA_DIR", "data"))
 
 
-def _open_read_only(args: argparse.Namespace):
-    """A read-only connection to the warehouse, or None after saying why there is none."""
-    from newsflow import connect
+def _reader(data_dir: Path) -> Reader:
+    """Read-only access to the warehouse; raises WarehouseMissingError when there is none."""
+    from newsflow.settings import Settings
+    from warehouse.reader import Reader
+
+    return Reader(Settings(data_dir=data_dir).lake_dir)
+
+
+def _open_read_only(args: argparse.Namespace) -> Reader | None:
+    """Read-only access to the warehouse, or None after saying why there is none."""
     from warehouse.lake import WarehouseMissingError
 
     try:
-        return connect(_data_dir(args))
+        return _reader(_data_dir(args))
     except WarehouseMissingError as exc:
         _fail(str(exc))
         return None
@@ -53,21 +65,13 @@ def _run_ingest(feeds_file: Path | None, data_dir: Path, allow_private: bool, ve
 
 
 def _subscription_count(data_dir: Path) -> int:
-    import duckdb
-
-    from newsflow import connect
     from warehouse.lake import WarehouseMissingError
 
     try:
-        con = connect(data_dir)
+        with _reader(data_dir) as reader:
+            return reader.subscription_count()
     except WarehouseMissingError:
         return 0
-    try:
-        return con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
-    except duckdb.Error:
-        return 0
-    finally:
-        con.close()
 
 
 def _print_summary(totals: dict) -> None:
@@ -78,22 +82,12 @@ def _print_summary(totals: dict) -> None:
 
 
 def _print_failures(data_dir: Path, limit: int = 20) -> None:
-    from newsflow import connect
-
-    con = connect(data_dir)
-    try:
-        rows = con.execute("""
-            SELECT stage, url, error FROM failures
-            WHERE run_id = (SELECT run_id FROM run_rows ORDER BY finished_at DESC LIMIT 1)
-            ORDER BY stage, url LIMIT ?""", [limit]).fetchall()
-        total = con.execute("""SELECT count(*) FROM failures
-            WHERE run_id = (SELECT run_id FROM run_rows ORDER BY finished_at DESC LIMIT 1)""").fetchone()[0]
-    finally:
-        con.close()
+    with _reader(data_dir) as reader:
+        rows, total = reader.last_run_failures(limit)
     if rows:
         print("failures in this run:")
-        for stage, url, error in rows:
-            print(f"  [{stage}] {error}")
+        for failure in rows:
+            print(f"  [{failure.stage}] {failure.error}")
         if total > len(rows):
             print(f"  … and {total - len(rows)} more: newsflow sql \"SELECT * FROM failures\"")
 
@@ -157,21 +151,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _print_top_stories(data_dir: Path, limit: int = 10) -> None:
-    from newsflow import connect
-
-    con = connect(data_dir)
-    try:
-        rows = con.execute("""
-            SELECT s.n_articles, s.original_source, s.title,
-                   coalesce((SELECT string_agg(DISTINCT t.tag, ',' ORDER BY t.tag) FROM article_tags t
-                             JOIN articles a USING (article_id) WHERE a.story_id = s.story_id), '') AS tags
-            FROM stories s
-            ORDER BY s.n_articles DESC, tags DESC, s.first_published_at DESC LIMIT ?""", [limit]).fetchall()
-    finally:
-        con.close()
+    with _reader(data_dir) as reader:
+        stories = reader.top_stories(limit)
     print("\ntop stories (copies, original source, tags, title):")
-    for n, source, title, tags in rows:
-        print(f"  {n:>2}  {source or '?':<24} {tags or '-':<20} {title}")
+    for s in stories:
+        print(f"  {s.n_articles:>2}  {s.original_source or '?':<24} {s.tags or '-':<20} {s.title}")
 
 
 def cmd_retag(args: argparse.Namespace) -> int:
@@ -189,31 +173,29 @@ def cmd_retag(args: argparse.Namespace) -> int:
 
 def cmd_story(args: argparse.Namespace) -> int:
     """Print a story's copies: which is the original, who each credits, and why it joined."""
-    con = _open_read_only(args)
-    if con is None:
+    reader = _open_read_only(args)
+    if reader is None:
         return 2
-    try:
-        story = con.execute("""SELECT story_id, title, original_source, n_articles, first_published_at FROM stories
-                               WHERE story_id = ? OR story_id LIKE ? || '%'""", [args.story_id.strip(), args.story_id.strip()]).fetchall()
-        if len(story) != 1:
-            return _fail(f"no story {args.story_id!r}" if not story else f"{args.story_id!r} matches {len(story)} stories")
-        story_id, title, original_source, n_articles, first = story[0]
-        copies = con.execute("""
-            SELECT article_id, is_original, source, syndicated_from, attribution, story_reason, story_similarity,
-                   story_matched_article_id, published_at, version, url
-            FROM articles WHERE story_id = ? ORDER BY NOT is_original, published_at NULLS LAST, article_id""",
-                             [story_id]).fetchall()
-    finally:
-        con.close()
-    print(f"story {story_id}: {title}")
-    print(f"  original source: {original_source}; {n_articles} article(s); first published {first}")
-    for (article_id, original, source, synd, attribution, reason, similarity, matched, published, version, url) in copies:
+    with reader:
+        found = reader.stories_matching(args.story_id)
+        if len(found) != 1:
+            return _fail(f"no story {args.story_id!r}" if not found else f"{args.story_id!r} matches {len(found)} stories")
+        story = found[0]
+        copies = reader.story_copies(story.story_id)
+    print(f"story {story.story_id}: {story.title}")
+    print(f"  original source: {story.original_source}; {story.n_articles} article(s); "
+          f"first published {story.first_published_at}")
+    for c in copies:
+        matched, similarity = c.story_matched_article_id, c.story_similarity
         why = {"new_story": "started the story", "exact_hash": f"same text as {matched}",
                "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
                "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
-               "canonical_url": f"same page as {matched}", "update": f"new version of {matched}"}.get(reason, reason)
-        role = "ORIGINAL" if original else f"copy of {synd} ({attribution})" if synd else "copy"
-        print(f"  - {article_id} [{role}] {source}, {published}, v{version}\n      {url}\n      joined: {why}")
+               "canonical_url": f"same page as {matched}", "update": f"new version of {matched}",
+               }.get(c.story_reason or "", c.story_reason)
+        role = ("ORIGINAL" if c.is_original else f"copy of {c.syndicated_from} ({c.attribution})"
+                if c.syndicated_from else "copy")
+        print(f"  - {c.article_id} [{role}] {c.source}, {c.published_at}, v{c.version}\n      {c.url}\n"
+              f"      joined: {why}")
     return 0
 
 
@@ -221,18 +203,15 @@ def cmd_sql(args: argparse.Namespace) -> int:
     """Run a read-only SQL query against the warehouse; safe while an ingest is running."""
     import duckdb
 
-    con = _open_read_only(args)
-    if con is None:
+    reader = _open_read_only(args)
+    if reader is None:
         return 2
     try:
-        cursor = con.execute(args.query)
-        columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
+        with reader:
+            result = reader.query(args.query)
     except duckdb.Error as exc:
         return _fail(f"query failed: {exc}")
-    finally:
-        con.close()
-    _print_rows(columns, rows, args.format)
+    _print_rows(result.columns, result.rows, args.format)
     return 0
 
 
@@ -275,16 +254,9 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _known_feeds(data_dir: Path) -> list[tuple]:
-    from newsflow import connect
-
-    con = connect(data_dir)
-    try:
-        return con.execute("""
-            SELECT feed_url, title, last_polled_at, last_status, error_count, next_poll_at, last_error
-            FROM feeds ORDER BY coalesce(title, feed_url), feed_url""").fetchall()
-    finally:
-        con.close()
+def _known_feeds(data_dir: Path) -> list[FeedHealth]:
+    with _reader(data_dir) as reader:
+        return reader.known_feeds()
 
 
 def cmd_feeds_export(args: argparse.Namespace) -> int:
@@ -297,7 +269,7 @@ def cmd_feeds_export(args: argparse.Namespace) -> int:
         rows = _known_feeds(_data_dir(args))
     except WarehouseMissingError as exc:
         return _fail(str(exc))
-    document = to_opml([FeedSource(url=row[0], name=row[1]) for row in rows])
+    document = to_opml([FeedSource(url=feed.feed_url, name=feed.title) for feed in rows])
     if args.output:
         Path(args.output).write_text(document, encoding="utf-8")
         print(f"wrote {len(rows)} feeds to {args.output}", file=sys.stderr)
@@ -316,10 +288,8 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     columns = ["feed_url", "title", "health", "last_polled_at", "last_status", "error_count", "next_poll_at",
                "last_error"]
-    table = []
-    for url, title, polled, status, errors, next_poll, error in rows:
-        health = "never polled" if polled is None else ("ok" if not errors else f"failing ({errors} in a row)")
-        table.append((url, title, health, polled, status, errors, next_poll, error))
+    table = [(f.feed_url, f.title, f.health, f.last_polled_at, f.last_status, f.error_count, f.next_poll_at,
+              f.last_error) for f in rows]
     _print_rows(columns, table, args.format)
     return 0
 

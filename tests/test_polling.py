@@ -11,7 +11,7 @@ import pytest
 from hostile_server import HostileServer, Reply, rss_feed
 
 from extractors import feeds, http, schedule
-from newsflow.models import FeedSource, FeedState
+from newsflow.models import FeedSource, FeedState, PollCommit, PolledFeed
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -223,8 +223,8 @@ def test_a_changed_guid_on_the_same_link_is_not_a_new_entry(tmp_path):
     warehouse = Warehouse(tmp_path / "lake")
     try:
         state = FeedState(feed_url=feed)
-        assert warehouse.commit_poll([(state, None)], first, [], "r1") == 2
-        assert warehouse.commit_poll([(state, None)], second, [], "r2") == 0
+        assert warehouse.commit_poll([PolledFeed(state)], first, [], "r1") == PollCommit(2, {feed: 2})
+        assert warehouse.commit_poll([PolledFeed(state)], second, [], "r2") == PollCommit(0, {})
         assert sorted(e.url for e in warehouse.pending_entries(3)) == ["https://n.example.com/a", "https://n.example.com/b"]
     finally:
         warehouse.close()
@@ -236,7 +236,7 @@ def test_feed_state_round_trips_through_the_lake_with_its_schedule(tmp_path):
         state = FeedState(feed_url="https://n.example.com/feed", poll_url="https://n.example.com/moved",
                           redirect_candidate=None, poll_interval_s=900, next_poll_at=NOW, error_count=2,
                           last_error="feed … answered HTTP 500")
-        warehouse.commit_poll([(state, "Name")], [], [], "r1")
+        warehouse.commit_poll([PolledFeed(state, "Name")], [], [], "r1")
         assert warehouse.feed_states()[state.feed_url] == state
         row = warehouse.con.execute("SELECT feed_url, title, error_count, last_error, next_poll_at, poll_url "
                                     "FROM feeds").fetchall()

@@ -7,10 +7,11 @@ plain DuckDB file does not (one process holds its lock). Extensions load from th
 from __future__ import annotations
 
 import importlib
-import time
 from pathlib import Path
 
 import duckdb
+
+from newsflow.retry import with_retry
 
 CATALOG_NAME = "lake"
 _EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite_scanner"}
@@ -62,16 +63,12 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def is_transient(exc: Exception) -> bool:
+    """A catalog lock or write conflict, which clears when the other writer finishes."""
+    if not isinstance(exc, duckdb.Error):
+        return False
     text = str(exc).lower()
     return "database is locked" in text or "conflict" in text or "busy" in text
 
 
 def run_with_retry(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 8) -> None:
-    for attempt in range(attempts):
-        try:
-            con.execute(sql)
-            return
-        except duckdb.Error as exc:
-            if attempt == attempts - 1 or not is_transient(exc):
-                raise
-            time.sleep(min(2.0, 0.05 * 2 ** attempt))
+    with_retry(lambda: con.execute(sql), transient=is_transient, attempts=attempts)

@@ -6,16 +6,33 @@ absent, so repeating an ingest, or resuming a killed one, never adds duplicates.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from newsflow.models import Entity, Failure, FeedEntry, FeedSource, FeedState, Tag
+from newsflow.clock import utcnow
+from newsflow.models import (
+    FINAL_OUTCOMES,
+    ArticleEntity,
+    ArticleTag,
+    BatchResult,
+    Failure,
+    FeedEntry,
+    FeedSource,
+    FeedState,
+    IndexedVersion,
+    PollCommit,
+    PolledFeed,
+    StoredText,
+    VersionStamp,
+    WarehouseCounts,
+)
+from newsflow.retry import with_retry
 from warehouse import lake
 
 FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
@@ -23,17 +40,36 @@ FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "bod
                       "redirect_candidate", "poll_interval_s")
 
 
-def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
+TAG_COLUMNS = ("article_id", "tag", "score", "evidence", "tagger_version")
+ENTITY_COLUMNS = ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal",
+                  "tagger_version")
+OUTCOME_COLUMNS = ("url", "entry_key", "outcome", "detail", "decided_at")
+
+Row = dict[str, Any]
+
+
+def _table(rows: list[Row], columns: Iterable[str]) -> pa.Table:
     columns = list(columns)
     return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows]) if rows else pa.table(
         {c: pa.array([], pa.null()) for c in columns})
+
+
+def _tag_rows(tags: list[ArticleTag]) -> list[Row]:
+    return [dict(article_id=t.article_id, tag=t.tag.tag, score=t.tag.score, evidence=t.tag.evidence,
+                 tagger_version=t.tagger_version) for t in tags]
+
+
+def _entity_rows(entities: list[ArticleEntity]) -> list[Row]:
+    return [dict(article_id=e.article_id, kind=e.entity.kind, name=e.entity.name, role=e.entity.role,
+                 value_usd=e.entity.value_usd, mention=e.entity.mention, category=e.entity.category,
+                 in_deal=e.entity.in_deal, tagger_version=e.tagger_version) for e in entities]
 
 
 class Warehouse:
     """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
     concurrency limit); readers may come and go freely."""
 
-    def __init__(self, lake_dir: Path):
+    def __init__(self, lake_dir: Path) -> None:
         self.con = lake.connect(lake_dir)
         lake.initialise(self.con)
 
@@ -43,23 +79,26 @@ class Warehouse:
     # -- transactions --------------------------------------------------------------------------
 
     def _transaction(self, body: Callable[[duckdb.DuckDBPyConnection], None], attempts: int = 8) -> None:
-        for attempt in range(attempts):
+        def attempt() -> None:
             try:
                 self.con.execute("BEGIN TRANSACTION")
                 body(self.con)
                 self.con.execute("COMMIT")
-                return
-            except duckdb.Error as exc:
+            except duckdb.Error:
                 try:
                     self.con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                if attempt == attempts - 1 or not lake.is_transient(exc):
-                    raise
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+                raise
+
+        with_retry(attempt, transient=lake.is_transient, attempts=attempts)
+
+    def _scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
 
     @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: Iterable[str],
+    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Row], columns: Iterable[str],
                 unless_exists: str | None = None) -> None:
         if not rows:
             return
@@ -78,21 +117,24 @@ class Warehouse:
 
     def feed_states(self) -> dict[str, FeedState]:
         rows = self.con.execute(f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
-        states = {}
+        states: dict[str, FeedState] = {}
         for row in rows:
             values = dict(zip(FEED_STATE_COLUMNS, row))
             values.pop("name")
             states[values["feed_url"]] = FeedState(**values)
         return states
 
-    def commit_poll(self, states: list[tuple[FeedState, str | None]], entries: list[FeedEntry],
-                    failures: list[Failure], run_id: str) -> int:
-        """Store polled feed states, new entries and feed failures at once. Returns the number of
-        entries that were new."""
-        now = datetime.utcnow()
+    def _entries_by_feed(self) -> dict[str, int]:
+        return dict(self.con.execute("SELECT feed_url, count(*) FROM entries GROUP BY feed_url").fetchall())
+
+    def commit_poll(self, polled: list[PolledFeed], entries: list[FeedEntry],
+                    failures: list[Failure], run_id: str) -> PollCommit:
+        """Store polled feed states, new entries and feed failures at once, and say how many
+        entries were new, per feed."""
+        now = utcnow()
         entry_rows = [dict(asdict(e), first_seen_at=now) for e in entries]
-        state_rows = [dict(asdict(state), name=name) for state, name in states]
-        before = self.con.execute("SELECT count(*) FROM entries").fetchone()[0]
+        state_rows = [dict(asdict(p.state), name=p.name) for p in polled]
+        before = self._entries_by_feed()
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if state_rows:
@@ -111,11 +153,13 @@ class Warehouse:
 
         update_rows = self._updated_pages(entries, now)
         self._transaction(body)
-        return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+        after = self._entries_by_feed()
+        new_by_feed = {url: count - before.get(url, 0) for url, count in after.items() if count > before.get(url, 0)}
+        return PollCommit(new_entries=sum(new_by_feed.values()), new_by_feed=new_by_feed)
 
-    def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[dict]:
+    def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[Row]:
         """Stored pages whose feed item now carries a later `updated` stamp than any seen before."""
-        stamped = {}
+        stamped: dict[str, datetime] = {}
         for e in entries:
             if e.updated_at is not None and (e.url not in stamped or e.updated_at > stamped[e.url]):
                 stamped[e.url] = e.updated_at
@@ -129,11 +173,6 @@ class Warehouse:
         return [dict(url=url, updated_at=stamp, seen_at=now) for url, stamp in stamped.items()
                 if url in known and (known[url] is None or stamp > known[url])]
 
-    def new_entries_by_feed(self, since: datetime) -> dict[str, int]:
-        """How many entries each feed added since `since` (a poll's commit time)."""
-        return dict(self.con.execute(
-            "SELECT feed_url, count(*) FROM entries WHERE first_seen_at >= ? GROUP BY feed_url", [since]).fetchall())
-
     def subscriptions(self) -> list[FeedSource]:
         """Feeds added with `newsflow feeds import`, oldest first."""
         rows = self.con.execute("SELECT feed_url, name FROM subscriptions ORDER BY added_at, feed_url").fetchall()
@@ -141,12 +180,13 @@ class Warehouse:
 
     def add_subscriptions(self, sources: list[FeedSource]) -> int:
         """Subscribe to feeds not yet subscribed to; returns how many were new."""
-        now = datetime.utcnow()
+        now = utcnow()
         rows = [dict(feed_url=s.url, name=s.name, added_at=now) for s in {s.url: s for s in sources}.values()]
-        before = self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
+        before: int = self._scalar("SELECT count(*) FROM subscriptions")
         self._transaction(lambda con: self._insert(con, "subscriptions", rows, ("feed_url", "name", "added_at"),
                                                    unless_exists="t.feed_url = incoming.feed_url"))
-        return self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0] - before
+        after: int = self._scalar("SELECT count(*) FROM subscriptions")
+        return after - before
 
     def pending_entries(self, max_attempts: int, limit: int | None = None) -> list[FeedEntry]:
         """Entry URLs with no final outcome yet: new ones, and retryable failures with attempts
@@ -156,7 +196,7 @@ class Warehouse:
                 SELECT url, max(seen_at) AS announced FROM entry_updates GROUP BY url
             ), outcome AS (
                 -- Only outcomes after the page was last announced as updated count.
-                SELECT f.url, bool_or(f.outcome IN ('stored', 'skipped', 'failed')) AS final,
+                SELECT f.url, bool_or(list_contains($final, f.outcome)) AS final,
                        count(*) FILTER (WHERE f.outcome = 'retry') AS retries
                 FROM fetch_outcomes f LEFT JOIN updates u USING (url)
                 WHERE u.announced IS NULL OR f.decided_at >= u.announced
@@ -164,7 +204,7 @@ class Warehouse:
             ), candidates AS (
                 SELECT e.*, row_number() OVER (PARTITION BY e.url ORDER BY e.first_seen_at, e.entry_key) AS n
                 FROM entries e LEFT JOIN outcome o USING (url) LEFT JOIN updates u USING (url)
-                WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < ?
+                WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < $max_attempts
                   AND (e.url NOT IN (SELECT url FROM article_rows) OR u.announced IS NOT NULL)
             )
             SELECT entry_key, feed_url, url, guid, title, published_at, updated_at FROM candidates WHERE n = 1
@@ -172,39 +212,50 @@ class Warehouse:
         """
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [FeedEntry(*row) for row in self.con.execute(sql, [max_attempts]).fetchall()]
+        params = {"final": list(FINAL_OUTCOMES), "max_attempts": max_attempts}
+        return [FeedEntry(*row) for row in self.con.execute(sql, params).fetchall()]
 
     # -- articles ------------------------------------------------------------------------------
 
-    def story_index_rows(self, from_seq: int = 0) -> list[tuple]:
+    def story_index_rows(self, from_seq: int = 0) -> list[IndexedVersion]:
         """Article versions for the story index, in the order they were indexed."""
-        return self.con.execute("""
+        return [IndexedVersion(*row) for row in self.con.execute("""
             SELECT article_id, story_id, canonical_url, content_hash, signature, coalesce(n_shingles, 0), published_at
             FROM article_rows WHERE coalesce(seq, -1) >= ? OR (seq IS NULL AND ? = 0)
             ORDER BY seq NULLS FIRST, fetched_at, article_id
-        """, [from_seq, from_seq]).fetchall()
+        """, [from_seq, from_seq]).fetchall()]
 
     def article_at_seq(self, seq: int) -> str | None:
-        row = self.con.execute("SELECT article_id FROM article_rows WHERE seq = ?", [seq]).fetchone()
-        return row[0] if row else None
+        found: str | None = self._scalar("SELECT article_id FROM article_rows WHERE seq = ?", [seq])
+        return found
 
-    def latest_version(self, article_id: str) -> tuple[int, str] | None:
-        """(version, content_hash) of the newest stored version of an article."""
-        return self.con.execute("""
+    def latest_version(self, article_id: str) -> VersionStamp | None:
+        """The newest stored version of an article, with its content hash."""
+        row = self.con.execute("""
             SELECT coalesce(version, 1), content_hash FROM article_rows WHERE article_id = ?
             ORDER BY coalesce(version, 1) DESC LIMIT 1""", [article_id]).fetchone()
+        return VersionStamp(*row) if row else None
 
-    def commit_batch(self, articles: list[dict], tags: list[tuple[str, Tag, str]],
-                     entities: list[tuple[str, Entity, str]], outcomes: list[dict],
-                     failures: list[Failure], run_id: str) -> None:
+    def commit_batch(self, batch: BatchResult | list[Row], *legacy: Any) -> None:
         """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
-        version of an article replaces that article's tags and entities."""
-        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
-                    for a, t, v in tags]
-        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
-                       for a, e, v in entities]
+        version of an article replaces that article's tags and entities.
+
+        Call it as `commit_batch(BatchResult(...), run_id)`."""
+        if isinstance(batch, BatchResult):
+            (run_id,) = legacy
+            self._commit_rows([asdict(a) for a in batch.articles], _tag_rows(batch.tags),
+                              _entity_rows(batch.entities), [asdict(o) for o in batch.outcomes],
+                              batch.failures, run_id)
+        else:
+            # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
+            # form, commit_batch(article_dicts, [], [], [], [], run_id); the lead moves it to
+            # BatchResult after merging and deletes this branch.
+            *_, run_id = legacy
+            self._commit_rows(batch, [], [], [], [], run_id)
+
+    def _commit_rows(self, articles: list[Row], tag_rows: list[Row], entity_rows: list[Row],
+                     outcomes: list[Row], failures: list[Failure], run_id: str) -> None:
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
         if keys:
@@ -223,39 +274,33 @@ class Warehouse:
                 con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [updated])
             if articles:
                 self._insert(con, "article_rows", articles, articles[0].keys())
-            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
-            self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
-            self._insert(con, "fetch_outcomes", outcomes, ("url", "entry_key", "outcome", "detail", "decided_at"))
+            self._insert(con, "tag_rows", tag_rows, TAG_COLUMNS)
+            self._insert(con, "entity_rows", entity_rows, ENTITY_COLUMNS)
+            self._insert(con, "fetch_outcomes", outcomes, OUTCOME_COLUMNS)
             self._insert_failures(con, failures, run_id)
 
         self._transaction(body)
 
-    def articles_to_retag(self, tagger_version: str, everything: bool) -> list[tuple]:
-        """(article_id, title, text, published_at) of articles whose tags an older tagger wrote,
-        or that were never tagged by this version."""
+    def articles_to_retag(self, tagger_version: str, everything: bool) -> list[StoredText]:
+        """Articles whose tags an older tagger wrote, or that this version never tagged."""
         where = "" if everything else """
             WHERE a.article_id NOT IN (SELECT article_id FROM tag_rows WHERE tagger_version = $v
                                        UNION SELECT article_id FROM entity_rows WHERE tagger_version = $v)"""
-        return self.con.execute(f"""
+        rows = self.con.execute(f"""
             SELECT a.article_id, a.title, a.text, a.published_at FROM latest_articles a {where}
             ORDER BY a.article_id""", {"v": tagger_version} if not everything else {}).fetchall()
+        return [StoredText(*row) for row in rows]
 
-    def replace_tags(self, tags: list[tuple[str, Tag, str]], entities: list[tuple[str, Entity, str]],
-                     article_ids: list[str]) -> None:
+    def replace_tags(self, tags: list[ArticleTag], entities: list[ArticleEntity], article_ids: list[str]) -> None:
         """Swap the tags and entities of these articles for a new tagger's output."""
-        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
-                    for a, t, v in tags]
-        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
-                       for a, e, v in entities]
+        tag_rows = _tag_rows(tags)
+        entity_rows = _entity_rows(entities)
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM tag_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
             con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
-            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
-            self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
+            self._insert(con, "tag_rows", tag_rows, TAG_COLUMNS)
+            self._insert(con, "entity_rows", entity_rows, ENTITY_COLUMNS)
 
         self._transaction(body)
 
@@ -264,14 +309,14 @@ class Warehouse:
                      retryable=f.retryable, run_id=run_id) for f in failures]
         self._insert(con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id"))
 
-    def record_run(self, run_id: str, started_at: datetime, summary: dict) -> None:
-        row = dict(run_id=run_id, started_at=started_at, finished_at=datetime.utcnow(),
-                   summary=json.dumps(summary, default=str))
+    def record_run(self, run_id: str, started_at: datetime, summary: Mapping[str, int]) -> None:
+        row = dict(run_id=run_id, started_at=started_at, finished_at=utcnow(),
+                   summary=json.dumps(dict(summary), default=str))
         self._transaction(lambda con: self._insert(con, "run_rows", [row], row.keys()))
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "articles": self.con.execute("SELECT count(DISTINCT article_id) FROM article_rows").fetchone()[0],
-            "stories": self.con.execute("SELECT count(DISTINCT story_id) FROM article_rows").fetchone()[0],
-            "articles_tagged": self.con.execute("SELECT count(DISTINCT article_id) FROM tag_rows").fetchone()[0],
-        }
+    def counts(self) -> WarehouseCounts:
+        return WarehouseCounts(
+            articles=self._scalar("SELECT count(DISTINCT article_id) FROM article_rows"),
+            stories=self._scalar("SELECT count(DISTINCT story_id) FROM article_rows"),
+            articles_tagged=self._scalar("SELECT count(DISTINCT article_id) FROM tag_rows"),
+        )
