@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -25,19 +25,22 @@ T = TypeVar("T")
 @cache
 def _as_task(name: str, stage: Callable[..., Any]) -> Task[..., Any]:
     # Stages take live objects (the warehouse, the story index): never cache or persist results.
-    return task(stage, name=name, cache_policy=NO_CACHE)
+    return task(name=name, cache_policy=NO_CACHE)(stage)
 
 
 def run_as_task(name: str, stage: Callable[..., T], /, *args: Any) -> T:
     """The Prefect stage runner: each stage call is one task run in the UI."""
-    result: T = _as_task(name, stage)(*args)
-    return result
+    return cast(T, _as_task(name, stage)(*args))
 
 
 @flow(name="ingest", log_prints=False)
-def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
-           allow_private_networks: bool | None = None, poll_all: bool = False,
-           obey_robots: bool | None = None) -> dict[str, int]:
+def ingest(
+    feeds_file: str | None = "feeds.yaml",
+    data_dir: str | None = None,
+    allow_private_networks: bool | None = None,
+    poll_all: bool = False,
+    obey_robots: bool | None = None,
+) -> dict[str, int]:
     """Poll the due feeds in `feeds_file` and the imported subscriptions (every feed with
     `poll_all`), fetch new articles, and load tagged, deduplicated stories."""
     overrides: dict[str, Any] = {}
@@ -55,6 +58,11 @@ def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
 
 
 def _publish_artifact(summary: RunSummary, totals: dict[str, int], sources: list[FeedSource]) -> None:
-    create_table_artifact(key="ingest-summary", table=feed_table(summary, sources),
-                          description=(f"{totals['feeds_polled']} feeds polled, {totals['new_entries']} new entries, "
-                                       f"{totals['articles_stored']} articles stored, {totals['failures']} failures"))
+    create_table_artifact(
+        key="ingest-summary",
+        table=feed_table(summary, sources),
+        description=(
+            f"{totals['feeds_polled']} feeds polled, {totals['new_entries']} new entries, "
+            f"{totals['articles_stored']} articles stored, {totals['failures']} failures"
+        ),
+    )

@@ -19,7 +19,7 @@ from warehouse.maintenance import compact
 
 @flow(name="maintenance")
 def maintenance(data_dir: str | None = None, keep_days: int = 7) -> dict[str, int]:
-    settings = Settings(**({"data_dir": Path(data_dir)} if data_dir else {}))
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
     result = asdict(compact(settings.lake_dir, keep_days))
     get_run_logger().info("maintenance: %s", result)
     create_table_artifact(key="maintenance-summary", table=[result], description="Lake compaction and cleanup")

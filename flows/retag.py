@@ -24,7 +24,7 @@ def retag_articles(lake_dir: Path, everything: bool = False) -> dict[str, int]:
         stale = warehouse.articles_to_retag(tagger.version, everything)
         tagged = 0
         for start in range(0, len(stale), BATCH):
-            chunk = stale[start:start + BATCH]
+            chunk = stale[start : start + BATCH]
             tags: list[ArticleTag] = []
             entities: list[ArticleEntity] = []
             for article in chunk:
@@ -40,5 +40,5 @@ def retag_articles(lake_dir: Path, everything: bool = False) -> dict[str, int]:
 
 @flow(name="retag")
 def retag(data_dir: str | None = None, everything: bool = False) -> dict[str, int]:
-    settings = Settings(**({"data_dir": Path(data_dir)} if data_dir else {}))
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
     return retag_articles(settings.lake_dir, everything)

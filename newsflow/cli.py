@@ -8,9 +8,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsflow.quiet import configure_prefect_environment, silence_shutdown_noise
 
@@ -18,10 +18,15 @@ if TYPE_CHECKING:
     from warehouse.reader import FeedHealth, Reader
 
 SUMMARY_LINES = [
-    ("feeds_polled", "feeds polled"), ("feeds_failed", "feeds failed"), ("feeds_not_due", "feeds not due"),
+    ("feeds_polled", "feeds polled"),
+    ("feeds_failed", "feeds failed"),
+    ("feeds_not_due", "feeds not due"),
     ("new_entries", "new entries"),
-    ("pages_fetched", "pages fetched"), ("articles_stored", "articles stored"), ("failures", "failures"),
-    ("stories", "stories (total)"), ("articles_tagged", "articles tagged"),
+    ("pages_fetched", "pages fetched"),
+    ("articles_stored", "articles stored"),
+    ("failures", "failures"),
+    ("stories", "stories (total)"),
+    ("articles_tagged", "articles tagged"),
 ]
 
 
@@ -55,13 +60,24 @@ def _open_read_only(args: argparse.Namespace) -> Reader | None:
         return None
 
 
-def _run_ingest(feeds_file: Path | None, data_dir: Path, allow_private: bool, verbose: bool,
-                poll_all: bool = False, obey_robots: bool | None = None) -> dict:
+def _run_ingest(
+    feeds_file: Path | None,
+    data_dir: Path,
+    allow_private: bool,
+    verbose: bool,
+    poll_all: bool = False,
+    obey_robots: bool | None = None,
+) -> dict[str, int]:
     configure_prefect_environment(verbose)
     from flows.ingest import ingest
 
-    return ingest(feeds_file=str(feeds_file) if feeds_file else None, data_dir=str(data_dir),
-                  allow_private_networks=allow_private, poll_all=poll_all, obey_robots=obey_robots)
+    return ingest(
+        feeds_file=str(feeds_file) if feeds_file else None,
+        data_dir=str(data_dir),
+        allow_private_networks=allow_private,
+        poll_all=poll_all,
+        obey_robots=obey_robots,
+    )
 
 
 def _subscription_count(data_dir: Path) -> int:
@@ -74,7 +90,7 @@ def _subscription_count(data_dir: Path) -> int:
         return 0
 
 
-def _print_summary(totals: dict) -> None:
+def _print_summary(totals: dict[str, int]) -> None:
     print("newsflow ingest summary")
     for key, label in SUMMARY_LINES:
         print(f"  {label:<18} {totals.get(key, 0)}")
@@ -89,7 +105,7 @@ def _print_failures(data_dir: Path, limit: int = 20) -> None:
         for failure in rows:
             print(f"  [{failure.stage}] {failure.error}")
         if total > len(rows):
-            print(f"  … and {total - len(rows)} more: newsflow sql \"SELECT * FROM failures\"")
+            print(f'  … and {total - len(rows)} more: newsflow sql "SELECT * FROM failures"')
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -106,8 +122,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     elif not _subscription_count(data_dir):
         return _fail("no feeds to poll: pass --feeds FILE, or add feeds with `newsflow feeds import FILE.opml`")
     try:
-        totals = _run_ingest(feeds, data_dir, args.allow_private_networks, args.verbose,
-                             poll_all=args.all, obey_robots=False if args.ignore_robots else None)
+        totals = _run_ingest(
+            feeds,
+            data_dir,
+            args.allow_private_networks,
+            args.verbose,
+            poll_all=args.all,
+            obey_robots=False if args.ignore_robots else None,
+        )
     except Exception as exc:  # a systemic failure: report it in one line, exit non-zero
         if args.verbose:
             raise
@@ -129,13 +151,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         web.__enter__()
     except OSError as exc:
-        return _fail(f"cannot serve the sample web on 127.0.0.1 ports {args.port}-{args.port + len(web.sites) - 1} "
-                     f"({exc.strerror}); free them or pass --port N")
+        return _fail(
+            f"cannot serve the sample web on 127.0.0.1 ports {args.port}-{args.port + len(web.sites) - 1} "
+            f"({exc.strerror}); free them or pass --port N"
+        )
     with web, tempfile.TemporaryDirectory() as tmp:
         feeds_file = Path(tmp) / "demo-feeds.yaml"
         feeds_file.write_text(yaml.safe_dump({"feeds": web.feeds}), encoding="utf-8")
-        print(f"serving the sample web: {len(web.sites)} sites on {web.host}, ports "
-              f"{web.base_port}-{web.base_port + len(web.sites) - 1}")
+        print(
+            f"serving the sample web: {len(web.sites)} sites on {web.host}, ports "
+            f"{web.base_port}-{web.base_port + len(web.sites) - 1}"
+        )
         try:
             totals = _run_ingest(feeds_file, data_dir, True, args.verbose, poll_all=True)
         except Exception as exc:
@@ -145,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_summary(totals)
     _print_failures(data_dir)
     _print_top_stories(data_dir)
-    print(f"\nquery it: newsflow sql --data-dir {data_dir} \"select * from stories\"")
+    print(f'\nquery it: newsflow sql --data-dir {data_dir} "select * from stories"')
     silence_shutdown_noise()
     return 0
 
@@ -179,23 +205,37 @@ def cmd_story(args: argparse.Namespace) -> int:
     with reader:
         found = reader.stories_matching(args.story_id)
         if len(found) != 1:
-            return _fail(f"no story {args.story_id!r}" if not found else f"{args.story_id!r} matches {len(found)} stories")
+            return _fail(
+                f"no story {args.story_id!r}" if not found else f"{args.story_id!r} matches {len(found)} stories"
+            )
         story = found[0]
         copies = reader.story_copies(story.story_id)
     print(f"story {story.story_id}: {story.title}")
-    print(f"  original source: {story.original_source}; {story.n_articles} article(s); "
-          f"first published {story.first_published_at}")
+    print(
+        f"  original source: {story.original_source}; {story.n_articles} article(s); "
+        f"first published {story.first_published_at}"
+    )
     for c in copies:
         matched, similarity = c.story_matched_article_id, c.story_similarity
-        why = {"new_story": "started the story", "exact_hash": f"same text as {matched}",
-               "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
-               "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
-               "canonical_url": f"same page as {matched}", "update": f"new version of {matched}",
-               }.get(c.story_reason or "", c.story_reason)
-        role = ("ORIGINAL" if c.is_original else f"copy of {c.syndicated_from} ({c.attribution})"
-                if c.syndicated_from else "copy")
-        print(f"  - {c.article_id} [{role}] {c.source}, {c.published_at}, v{c.version}\n      {c.url}\n"
-              f"      joined: {why}")
+        why = {
+            "new_story": "started the story",
+            "exact_hash": f"same text as {matched}",
+            "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
+            "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
+            "canonical_url": f"same page as {matched}",
+            "update": f"new version of {matched}",
+        }.get(c.story_reason or "", c.story_reason)
+        role = (
+            "ORIGINAL"
+            if c.is_original
+            else f"copy of {c.syndicated_from} ({c.attribution})"
+            if c.syndicated_from
+            else "copy"
+        )
+        print(
+            f"  - {c.article_id} [{role}] {c.source}, {c.published_at}, v{c.version}\n      {c.url}\n"
+            f"      joined: {why}"
+        )
     return 0
 
 
@@ -215,9 +255,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
+def _print_rows(columns: list[str], rows: Sequence[tuple[Any, ...]], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps([dict(zip(columns, row)) for row in rows], default=str, ensure_ascii=False))
+        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str, ensure_ascii=False))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
@@ -225,10 +265,10 @@ def _print_rows(columns: list[str], rows: list[tuple], fmt: str) -> None:
     else:
         cells = [[("" if v is None else str(v)).replace("\n", " ") for v in row] for row in rows]
         widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
-        print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
         print("  ".join("-" * w for w in widths))
         for row in cells:
-            print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)))
+            print("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)))
         print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
@@ -249,8 +289,10 @@ def cmd_feeds_import(args: argparse.Namespace) -> int:
         added = warehouse.add_subscriptions(sources)
     finally:
         warehouse.close()
-    print(f"imported {len(sources)} feed{'s' if len(sources) != 1 else ''} from {args.file}: "
-          f"{added} new, {len(sources) - added} already subscribed")
+    print(
+        f"imported {len(sources)} feed{'s' if len(sources) != 1 else ''} from {args.file}: "
+        f"{added} new, {len(sources) - added} already subscribed"
+    )
     return 0
 
 
@@ -286,10 +328,20 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
         rows = _known_feeds(_data_dir(args))
     except WarehouseMissingError as exc:
         return _fail(str(exc))
-    columns = ["feed_url", "title", "health", "last_polled_at", "last_status", "error_count", "next_poll_at",
-               "last_error"]
-    table = [(f.feed_url, f.title, f.health, f.last_polled_at, f.last_status, f.error_count, f.next_poll_at,
-              f.last_error) for f in rows]
+    columns = [
+        "feed_url",
+        "title",
+        "health",
+        "last_polled_at",
+        "last_status",
+        "error_count",
+        "next_poll_at",
+        "last_error",
+    ]
+    table = [
+        (f.feed_url, f.title, f.health, f.last_polled_at, f.last_status, f.error_count, f.next_poll_at, f.last_error)
+        for f in rows
+    ]
     _print_rows(columns, table, args.format)
     return 0
 
@@ -299,20 +351,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help=cmd_ingest.__doc__, description=cmd_ingest.__doc__)
-    ingest.add_argument("--feeds", help="YAML (feeds: [{url, name}]) or OPML file; optional once feeds "
-                                        "are imported with `newsflow feeds import`")
+    ingest.add_argument(
+        "--feeds",
+        help="YAML (feeds: [{url, name}]) or OPML file; optional once feeds are imported with `newsflow feeds import`",
+    )
     ingest.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
-    ingest.add_argument("--allow-private-networks", action="store_true",
-                        help="allow fetching loopback and private addresses (off by default)")
-    ingest.add_argument("--all", action="store_true",
-                        help="poll every feed now, not only those whose next poll time has come")
-    ingest.add_argument("--ignore-robots", action="store_true",
-                        help="fetch article pages even where robots.txt disallows it")
+    ingest.add_argument(
+        "--allow-private-networks",
+        action="store_true",
+        help="allow fetching loopback and private addresses (off by default)",
+    )
+    ingest.add_argument(
+        "--all", action="store_true", help="poll every feed now, not only those whose next poll time has come"
+    )
+    ingest.add_argument(
+        "--ignore-robots", action="store_true", help="fetch article pages even where robots.txt disallows it"
+    )
     ingest.add_argument("-v", "--verbose", action="store_true", help="show Prefect logs and tracebacks")
     ingest.set_defaults(func=cmd_ingest)
 
-    feeds = sub.add_parser("feeds", help="import, export and list the feeds newsflow polls",
-                           description="Import, export and list the feeds newsflow polls.")
+    feeds = sub.add_parser(
+        "feeds",
+        help="import, export and list the feeds newsflow polls",
+        description="Import, export and list the feeds newsflow polls.",
+    )
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
     feeds_import = feeds_sub.add_parser("import", help=cmd_feeds_import.__doc__, description=cmd_feeds_import.__doc__)
     feeds_import.add_argument("file", help="OPML (or YAML) file of feeds")
@@ -320,8 +382,11 @@ def build_parser() -> argparse.ArgumentParser:
     feeds_export.add_argument("-o", "--output", help="file to write (default: stdout)")
     feeds_list = feeds_sub.add_parser("list", help=cmd_feeds_list.__doc__, description=cmd_feeds_list.__doc__)
     feeds_list.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    for command, func in ((feeds_import, cmd_feeds_import), (feeds_export, cmd_feeds_export),
-                          (feeds_list, cmd_feeds_list)):
+    for command, func in (
+        (feeds_import, cmd_feeds_import),
+        (feeds_export, cmd_feeds_export),
+        (feeds_list, cmd_feeds_list),
+    ):
         command.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
         command.set_defaults(func=func)
 
@@ -352,7 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except BrokenPipeError:
         # The reader went away (`newsflow sql … | head`): not an error, and no traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

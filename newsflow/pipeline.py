@@ -89,8 +89,15 @@ def run_directly(name: str, stage: Callable[..., T], /, *args: Any) -> T:
 # -- poll ------------------------------------------------------------------------------------
 
 
-def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settings, run_id: str,
-               summary: RunSummary, poll_all: bool = False, logger: Logger = log) -> None:
+def poll_feeds(
+    sources: list[FeedSource],
+    warehouse: Warehouse,
+    settings: Settings,
+    run_id: str,
+    summary: RunSummary,
+    poll_all: bool = False,
+    logger: Logger = log,
+) -> None:
     """Poll the feeds that are due (all of them with `poll_all`); a feed never polled is due.
     Feed states, new entries and feed failures are committed together."""
     states = warehouse.feed_states()
@@ -119,8 +126,7 @@ def poll_feeds(sources: list[FeedSource], warehouse: Warehouse, settings: Settin
         summary.feed(feed_url)["new_entries"] += count
     summary.new_entries += committed.new_entries
     summary.failures += len(failures)
-    logger.info("polled %d feeds: %d new entries, %d feeds failed", len(polls), committed.new_entries,
-                len(failures))
+    logger.info("polled %d feeds: %d new entries, %d feeds failed", len(polls), committed.new_entries, len(failures))
 
 
 # -- one batch: fetch, extract, then decide ----------------------------------------------------
@@ -130,31 +136,54 @@ def fetch_stage(batch: list[FeedEntry], settings: Settings, robots: RobotsCache 
     return asyncio.run(fetch_pages(batch, settings, robots))
 
 
-def extract_stage(extractor: ArticleExtractor, pages: list[Page],
-                  by_key: dict[str, FeedEntry]) -> list[Article | Failure]:
+def extract_stage(
+    extractor: ArticleExtractor, pages: list[Page], by_key: dict[str, FeedEntry]
+) -> list[Article | Failure]:
     return extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
 
 
 def outcome_of(failure: Failure, decided_at: datetime) -> FetchOutcome:
     """A failure's outcome is its kind, set where it was made: deferred (the host asked us to
     wait; costs no attempt), retry, skipped or failed."""
-    return FetchOutcome(url=failure.url, entry_key=failure.entry_key, outcome=failure.outcome,
-                        detail=failure.error, decided_at=decided_at)
+    return FetchOutcome(
+        url=failure.url,
+        entry_key=failure.entry_key,
+        outcome=failure.outcome,
+        detail=failure.error,
+        decided_at=decided_at,
+    )
 
 
-def article_version(article: Article, link: StoryLink, fp: Fingerprint, article_id: str, version: int,
-                    seq: int) -> ArticleVersion:
+def article_version(
+    article: Article, link: StoryLink, fp: Fingerprint, article_id: str, version: int, seq: int
+) -> ArticleVersion:
     return ArticleVersion(
-        article_id=article_id, url=article.url, canonical_url=article.canonical_url,
-        final_url=article.final_url, redirects=list(article.redirects),
-        source=article.source, domain=article.domain, title=article.title, author=article.author,
-        published_at=article.published_at, fetched_at=article.fetched_at, language=article.language,
-        text=article.text, word_count=article.word_count, content_hash=fp.content_hash,
-        syndicated_from=article.syndicated_from, syndicated_link=article.syndicated_link,
-        feed_url=article.feed_url, story_id=link.story_id,
-        story_reason=link.reason, story_similarity=link.similarity,
-        story_matched_article_id=link.matched_article_id, signature=signature_bytes(fp.signature),
-        n_shingles=fp.n_shingles, version=version, seq=seq,
+        article_id=article_id,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        final_url=article.final_url,
+        redirects=list(article.redirects),
+        source=article.source,
+        domain=article.domain,
+        title=article.title,
+        author=article.author,
+        published_at=article.published_at,
+        fetched_at=article.fetched_at,
+        language=article.language,
+        text=article.text,
+        word_count=article.word_count,
+        content_hash=fp.content_hash,
+        syndicated_from=article.syndicated_from,
+        syndicated_link=article.syndicated_link,
+        feed_url=article.feed_url,
+        story_id=link.story_id,
+        story_reason=link.reason,
+        story_similarity=link.similarity,
+        story_matched_article_id=link.matched_article_id,
+        signature=signature_bytes(fp.signature),
+        n_shingles=fp.n_shingles,
+        version=version,
+        seq=seq,
     )
 
 
@@ -162,8 +191,15 @@ class BatchAssembler:
     """Turns one batch's fetched and extracted results into the rows it commits, deciding
     article versions, story links and every entry's outcome, and keeping the counts."""
 
-    def __init__(self, warehouse: Warehouse, tagger: Tagger, index: StoryIndex, summary: RunSummary,
-                 entries: Sequence[FeedEntry], decided_at: datetime | None = None) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        tagger: Tagger,
+        index: StoryIndex,
+        summary: RunSummary,
+        entries: Sequence[FeedEntry],
+        decided_at: datetime | None = None,
+    ) -> None:
         self.warehouse, self.tagger, self.index, self.summary = warehouse, tagger, index, summary
         self.by_key = {e.entry_key: e for e in entries}
         self.decided_at = decided_at or utcnow()
@@ -224,8 +260,11 @@ class BatchAssembler:
         self.summary.articles_tagged += bool(tagged.tags)
 
     def _stored(self, entry: FeedEntry, detail: str) -> None:
-        self.result.outcomes.append(FetchOutcome(url=entry.url, entry_key=entry.entry_key, outcome="stored",
-                                                 detail=detail, decided_at=self.decided_at))
+        self.result.outcomes.append(
+            FetchOutcome(
+                url=entry.url, entry_key=entry.entry_key, outcome="stored", detail=detail, decided_at=self.decided_at
+            )
+        )
 
     def finish(self) -> BatchResult:
         """Add an outcome for every failure and count them; the result is ready to commit."""
@@ -237,9 +276,17 @@ class BatchAssembler:
         return self.result
 
 
-def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: ArticleExtractor,
-                  tagger: Tagger, index: StoryIndex, settings: Settings, run_id: str,
-                  summary: RunSummary, robots: RobotsCache | None = None) -> BatchResult:
+def process_batch(
+    batch: list[FeedEntry],
+    warehouse: Warehouse,
+    extractor: ArticleExtractor,
+    tagger: Tagger,
+    index: StoryIndex,
+    settings: Settings,
+    run_id: str,
+    summary: RunSummary,
+    robots: RobotsCache | None = None,
+) -> BatchResult:
     """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
     assembler = BatchAssembler(warehouse, tagger, index, summary, batch)
     pages = assembler.fetched(fetch_stage(batch, settings, robots))
@@ -268,7 +315,7 @@ def load_story_index(warehouse: Warehouse, settings: Settings, logger: Logger = 
 
 def chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -281,9 +328,15 @@ class IngestResult:
     sources: list[FeedSource]
 
 
-def run_ingest(settings: Settings, sources: list[FeedSource], *, poll_all: bool = False,
-               stage_runner: StageRunner = run_directly, logger: Logger = log,
-               run_id: str | None = None) -> IngestResult:
+def run_ingest(
+    settings: Settings,
+    sources: list[FeedSource],
+    *,
+    poll_all: bool = False,
+    stage_runner: StageRunner = run_directly,
+    logger: Logger = log,
+    run_id: str | None = None,
+) -> IngestResult:
     """One ingest run over `sources` and the imported subscriptions, as plain Python."""
     run_id = run_id or uuid.uuid4().hex[:12]
     started = utcnow()
@@ -299,8 +352,19 @@ def run_ingest(settings: Settings, sources: list[FeedSource], *, poll_all: bool 
             tagger = Tagger.default()
             with ArticleExtractor(settings.extract_workers) as extractor:
                 for batch in chunks(pending, settings.batch_size):
-                    stage_runner("process-batch", process_batch, batch, warehouse, extractor, tagger, index,
-                                 settings, run_id, summary, robots)
+                    stage_runner(
+                        "process-batch",
+                        process_batch,
+                        batch,
+                        warehouse,
+                        extractor,
+                        tagger,
+                        index,
+                        settings,
+                        run_id,
+                        summary,
+                        robots,
+                    )
             # Saved only after every batch committed: the lake stays the source of truth, and the
             # next run catches up on whatever a killed run committed after the last save.
             index.save(settings.data_dir / "state")

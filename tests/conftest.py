@@ -35,6 +35,7 @@ def write_feeds(tmp_path: Path):
         path = tmp_path / "feeds.yaml"
         path.write_text(yaml.safe_dump({"feeds": [{"url": u} for u in urls]}), encoding="utf-8")
         return path
+
     return write
 
 

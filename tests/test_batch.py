@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from newsweb import ARTICLES, serve_site
 
 from extractors.dedup import StoryIndex
 from extractors.http import FetchError
@@ -16,6 +15,8 @@ from newsflow.pipeline import BatchAssembler, RunSummary, run_ingest
 from newsflow.retry import backoff_delay, with_retry
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
+
+from newsweb import ARTICLES, serve_site
 
 FEED = "https://wire.example.com/feed.xml"
 AT = datetime(2026, 11, 14, 9, 0)
@@ -27,9 +28,20 @@ def entry(key: str, url: str, feed: str = FEED) -> FeedEntry:
 
 def article(key: str, url: str, fixture: str, extra: str = "") -> Article:
     text = "\n".join(ARTICLES[fixture]["paragraphs"]) + extra
-    return Article(entry_key=key, url=url, canonical_url=url, final_url=url, source=ARTICLES[fixture]["site"],
-                   domain="wire.example.com", title=ARTICLES[fixture]["title"], author=None, published_at=AT,
-                   fetched_at=AT, language="en", text=text)
+    return Article(
+        entry_key=key,
+        url=url,
+        canonical_url=url,
+        final_url=url,
+        source=ARTICLES[fixture]["site"],
+        domain="wire.example.com",
+        title=ARTICLES[fixture]["title"],
+        author=None,
+        published_at=AT,
+        fetched_at=AT,
+        language="en",
+        text=text,
+    )
 
 
 @pytest.fixture
@@ -48,8 +60,14 @@ def test_each_failure_kind_becomes_the_entry_outcome_whatever_its_wording(wareho
     entries = [entry(k, f"https://wire.example.com/{k}") for k in ("wait", "timeout", "robots", "gone")]
     failures = [
         Failure(entries[0].url, "fetch", "host busy", AT, "wait", kind="deferred"),
-        Failure(entries[1].url, "fetch", "skipped: the wording says skipped but the kind is retry", AT, "timeout",
-                kind="retry"),
+        Failure(
+            entries[1].url,
+            "fetch",
+            "skipped: the wording says skipped but the kind is retry",
+            AT,
+            "timeout",
+            kind="retry",
+        ),
         Failure(entries[2].url, "fetch", "robots.txt disallows it", AT, "robots", kind="skipped"),
         Failure(entries[3].url, "fetch", "not contacted: wording again", AT, "gone"),
     ]
@@ -59,7 +77,11 @@ def test_each_failure_kind_becomes_the_entry_outcome_whatever_its_wording(wareho
     result = assembler.finish()
 
     assert [(o.entry_key, o.outcome) for o in result.outcomes] == [
-        ("wait", "deferred"), ("timeout", "retry"), ("robots", "skipped"), ("gone", "failed")]
+        ("wait", "deferred"),
+        ("timeout", "retry"),
+        ("robots", "skipped"),
+        ("gone", "failed"),
+    ]
     assert summary.failures == 4 and summary.feed(FEED)["failures"] == 4
     warehouse.commit_batch(result, "run-1")
     # Only deferred and retry outcomes leave an entry pending; robots and 404 are final.
@@ -106,7 +128,8 @@ def test_the_same_page_again_is_a_new_version_only_when_its_text_changed(warehou
     unchanged = same.finish()
     assert unchanged.articles == []
     assert [(o.outcome, o.detail) for o in unchanged.outcomes] == [
-        ("stored", f"same page as article {first.result.articles[0].article_id}")]
+        ("stored", f"same page as article {first.result.articles[0].article_id}")
+    ]
 
     changed = BatchAssembler(warehouse, tagger, index, RunSummary(), [entry("a3", url)], decided_at=AT)
     changed.extracted([article("a3", url, "s400", extra="\nA later paragraph the page gained in an update.")])
@@ -117,8 +140,11 @@ def test_the_same_page_again_is_a_new_version_only_when_its_text_changed(warehou
 
 def test_poll_commit_counts_new_entries_per_feed_itself(warehouse):
     a, b = "https://a.example.com/feed", "https://b.example.com/feed"
-    entries = [entry("1", "https://a.example.com/1", a), entry("2", "https://a.example.com/2", a),
-               entry("3", "https://b.example.com/3", b)]
+    entries = [
+        entry("1", "https://a.example.com/1", a),
+        entry("2", "https://a.example.com/2", a),
+        entry("3", "https://b.example.com/3", b),
+    ]
     polled = [PolledFeed(FeedState(feed_url=a)), PolledFeed(FeedState(feed_url=b))]
     assert warehouse.commit_poll(polled, entries, [], "r1") == PollCommit(3, {a: 2, b: 1})
     again = entries + [entry("4", "https://b.example.com/4", b)]
@@ -126,8 +152,9 @@ def test_poll_commit_counts_new_entries_per_feed_itself(warehouse):
 
 
 def test_a_whole_ingest_runs_as_plain_python_without_prefect(httpserver, tmp_path):
-    feed = serve_site(httpserver, ["s400", "s400_copy", "howitzers"],
-                      extra_items=[("Gone", httpserver.url_for("/news/missing.html"))])
+    feed = serve_site(
+        httpserver, ["s400", "s400_copy", "howitzers"], extra_items=[("Gone", httpserver.url_for("/news/missing.html"))]
+    )
     httpserver.expect_request("/news/missing.html").respond_with_data("not here", status=404)
     settings = Settings(data_dir=tmp_path / "data", allow_private_networks=True)
     stages: list[str] = []
@@ -164,6 +191,10 @@ def test_retry_backs_off_doubling_to_a_cap_and_gives_up_on_other_errors():
     with pytest.raises(KeyError):
         with_retry(lambda: {}["x"], transient=lambda e: isinstance(e, ConnectionError), sleep=waits.append)
     with pytest.raises(ConnectionError):
-        with_retry(lambda: (_ for _ in ()).throw(ConnectionError("busy")),
-                   transient=lambda e: True, attempts=3, sleep=waits.append)
+        with_retry(
+            lambda: (_ for _ in ()).throw(ConnectionError("busy")),
+            transient=lambda e: True,
+            attempts=3,
+            sleep=waits.append,
+        )
     assert waits == [0.05, 0.1, 0.05, 0.1]

@@ -24,10 +24,14 @@ class WarehouseMissingError(Exception):
 
 def extension_path(name: str) -> Path:
     module = importlib.import_module(_EXTENSIONS[name])
-    matches = sorted(Path(module.__file__).parent.glob(f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"))
+    matches = sorted(
+        Path(module.__file__ or "").parent.glob(f"extensions/v{duckdb.__version__}/{name}.duckdb_extension")
+    )
     if not matches:
-        raise RuntimeError(f"the {name} extension for DuckDB {duckdb.__version__} is not installed; "
-                           f"run `pip install {_EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}`")
+        raise RuntimeError(
+            f"the {name} extension for DuckDB {duckdb.__version__} is not installed; "
+            f"run `pip install {_EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}`"
+        )
     return matches[0]
 
 
@@ -40,8 +44,7 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     lake_dir = Path(lake_dir)
     if read_only and not catalog_path(lake_dir).exists():
         raise WarehouseMissingError(f"no warehouse at {lake_dir}: run `newsflow ingest` first")
-    con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     for name in _EXTENSIONS:
         con.execute(f"LOAD '{extension_path(name)}'")
     options = [f"DATA_PATH '{(lake_dir / 'data').as_posix()}/'", "META_BUSY_TIMEOUT 10000"]
@@ -50,8 +53,9 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     else:
         lake_dir.mkdir(parents=True, exist_ok=True)
         options.append("META_JOURNAL_MODE 'WAL'")
-    con.execute(f"ATTACH 'ducklake:sqlite:{catalog_path(lake_dir).as_posix()}' AS {CATALOG_NAME} "
-                f"({', '.join(options)})")
+    con.execute(
+        f"ATTACH 'ducklake:sqlite:{catalog_path(lake_dir).as_posix()}' AS {CATALOG_NAME} ({', '.join(options)})"
+    )
     con.execute(f"USE {CATALOG_NAME}")
     return con
 

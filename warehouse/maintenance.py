@@ -42,5 +42,6 @@ def compact(lake_dir: Path, keep_days: int = 7) -> MaintenanceResult:
         snapshots = int(row[0]) if row else 0
     finally:
         con.close()
-    return MaintenanceResult(parquet_files_before=before, parquet_files_after=_parquet_files(data_path),
-                             snapshots_kept=snapshots)
+    return MaintenanceResult(
+        parquet_files_before=before, parquet_files_after=_parquet_files(data_path), snapshots_kept=snapshots
+    )

@@ -90,8 +90,9 @@ class Reader:
     def __enter__(self) -> Reader:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
         self.close()
 
     def query(self, sql: str) -> QueryResult:
@@ -110,34 +111,45 @@ class Reader:
     def last_run_failures(self, limit: int = 20) -> tuple[list[RunFailure], int]:
         """The latest run's failures (at most `limit`), and how many it had in all."""
         last_run = "(SELECT run_id FROM run_rows ORDER BY finished_at DESC LIMIT 1)"
-        rows = self.con.execute(f"""
+        rows = self.con.execute(
+            f"""
             SELECT stage, url, error FROM failures WHERE run_id = {last_run}
-            ORDER BY stage, url LIMIT ?""", [limit]).fetchall()
+            ORDER BY stage, url LIMIT ?""",
+            [limit],
+        ).fetchall()
         total = self.con.execute(f"SELECT count(*) FROM failures WHERE run_id = {last_run}").fetchone()
         return [RunFailure(*row) for row in rows], int(total[0]) if total else 0
 
     def top_stories(self, limit: int = 10) -> list[TopStory]:
-        rows = self.con.execute("""
+        rows = self.con.execute(
+            """
             SELECT s.n_articles, s.original_source, s.title,
                    coalesce((SELECT string_agg(DISTINCT t.tag, ',' ORDER BY t.tag) FROM article_tags t
                              JOIN articles a USING (article_id) WHERE a.story_id = s.story_id), '') AS tags
             FROM stories s
-            ORDER BY s.n_articles DESC, tags DESC, s.first_published_at DESC LIMIT ?""", [limit]).fetchall()
+            ORDER BY s.n_articles DESC, tags DESC, s.first_published_at DESC LIMIT ?""",
+            [limit],
+        ).fetchall()
         return [TopStory(*row) for row in rows]
 
     def stories_matching(self, story_id_or_prefix: str) -> list[StorySummary]:
         key = story_id_or_prefix.strip()
-        rows = self.con.execute("""
+        rows = self.con.execute(
+            """
             SELECT story_id, title, original_source, n_articles, first_published_at FROM stories
-            WHERE story_id = ? OR story_id LIKE ? || '%'""", [key, key]).fetchall()
+            WHERE story_id = ? OR story_id LIKE ? || '%'""",
+            [key, key],
+        ).fetchall()
         return [StorySummary(*row) for row in rows]
 
     def story_copies(self, story_id: str) -> list[StoryCopy]:
-        rows = self.con.execute("""
+        rows = self.con.execute(
+            """
             SELECT article_id, is_original, source, syndicated_from, attribution, story_reason, story_similarity,
                    story_matched_article_id, published_at, version, url
             FROM articles WHERE story_id = ? ORDER BY NOT is_original, published_at NULLS LAST, article_id""",
-                                [story_id]).fetchall()
+            [story_id],
+        ).fetchall()
         return [StoryCopy(*row) for row in rows]
 
     def known_feeds(self) -> list[FeedHealth]:

@@ -35,14 +35,26 @@ from newsflow.models import (
 from newsflow.retry import with_retry
 from warehouse import lake
 
-FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
-                      "last_status", "error_count", "last_error", "next_poll_at", "poll_url",
-                      "redirect_candidate", "poll_interval_s")
+FEED_STATE_COLUMNS = (
+    "feed_url",
+    "name",
+    "title",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_polled_at",
+    "last_status",
+    "error_count",
+    "last_error",
+    "next_poll_at",
+    "poll_url",
+    "redirect_candidate",
+    "poll_interval_s",
+)
 
 
 TAG_COLUMNS = ("article_id", "tag", "score", "evidence", "tagger_version")
-ENTITY_COLUMNS = ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal",
-                  "tagger_version")
+ENTITY_COLUMNS = ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version")
 OUTCOME_COLUMNS = ("url", "entry_key", "outcome", "detail", "decided_at")
 
 Row = dict[str, Any]
@@ -50,19 +62,41 @@ Row = dict[str, Any]
 
 def _table(rows: list[Row], columns: Iterable[str]) -> pa.Table:
     columns = list(columns)
-    return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows]) if rows else pa.table(
-        {c: pa.array([], pa.null()) for c in columns})
+    return (
+        pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+        if rows
+        else pa.table({c: pa.array([], pa.null()) for c in columns})
+    )
 
 
 def _tag_rows(tags: list[ArticleTag]) -> list[Row]:
-    return [dict(article_id=t.article_id, tag=t.tag.tag, score=t.tag.score, evidence=t.tag.evidence,
-                 tagger_version=t.tagger_version) for t in tags]
+    return [
+        dict(
+            article_id=t.article_id,
+            tag=t.tag.tag,
+            score=t.tag.score,
+            evidence=t.tag.evidence,
+            tagger_version=t.tagger_version,
+        )
+        for t in tags
+    ]
 
 
 def _entity_rows(entities: list[ArticleEntity]) -> list[Row]:
-    return [dict(article_id=e.article_id, kind=e.entity.kind, name=e.entity.name, role=e.entity.role,
-                 value_usd=e.entity.value_usd, mention=e.entity.mention, category=e.entity.category,
-                 in_deal=e.entity.in_deal, tagger_version=e.tagger_version) for e in entities]
+    return [
+        dict(
+            article_id=e.article_id,
+            kind=e.entity.kind,
+            name=e.entity.name,
+            role=e.entity.role,
+            value_usd=e.entity.value_usd,
+            mention=e.entity.mention,
+            category=e.entity.category,
+            in_deal=e.entity.in_deal,
+            tagger_version=e.tagger_version,
+        )
+        for e in entities
+    ]
 
 
 class Warehouse:
@@ -98,8 +132,13 @@ class Warehouse:
         return row[0] if row else None
 
     @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[Row], columns: Iterable[str],
-                unless_exists: str | None = None) -> None:
+    def _insert(
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        rows: list[Row],
+        columns: Iterable[str],
+        unless_exists: str | None = None,
+    ) -> None:
         if not rows:
             return
         columns = list(columns)
@@ -119,7 +158,7 @@ class Warehouse:
         rows = self.con.execute(f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
         states: dict[str, FeedState] = {}
         for row in rows:
-            values = dict(zip(FEED_STATE_COLUMNS, row))
+            values = dict(zip(FEED_STATE_COLUMNS, row, strict=True))
             values.pop("name")
             states[values["feed_url"]] = FeedState(**values)
         return states
@@ -127,8 +166,9 @@ class Warehouse:
     def _entries_by_feed(self) -> dict[str, int]:
         return dict(self.con.execute("SELECT feed_url, count(*) FROM entries GROUP BY feed_url").fetchall())
 
-    def commit_poll(self, polled: list[PolledFeed], entries: list[FeedEntry],
-                    failures: list[Failure], run_id: str) -> PollCommit:
+    def commit_poll(
+        self, polled: list[PolledFeed], entries: list[FeedEntry], failures: list[Failure], run_id: str
+    ) -> PollCommit:
         """Store polled feed states, new entries and feed failures at once, and say how many
         entries were new, per feed."""
         now = utcnow()
@@ -142,12 +182,15 @@ class Warehouse:
                 con.execute("DELETE FROM feed_state WHERE feed_url IN (SELECT feed_url FROM polled)")
                 con.unregister("polled")
             self._insert(con, "feed_state", state_rows, FEED_STATE_COLUMNS)
-            self._insert(con, "entries", entry_rows,
-                         ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at",
-                          "first_seen_at"),
-                         # An item whose GUID changed but whose link did not is not a new entry.
-                         unless_exists="t.entry_key = incoming.entry_key OR "
-                                       "(t.url = incoming.url AND t.feed_url = incoming.feed_url)")
+            self._insert(
+                con,
+                "entries",
+                entry_rows,
+                ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at", "first_seen_at"),
+                # An item whose GUID changed but whose link did not is not a new entry.
+                unless_exists="t.entry_key = incoming.entry_key OR "
+                "(t.url = incoming.url AND t.feed_url = incoming.feed_url)",
+            )
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
 
@@ -165,13 +208,21 @@ class Warehouse:
                 stamped[e.url] = e.updated_at
         if not stamped:
             return []
-        known = dict(self.con.execute("""
+        known = dict(
+            self.con.execute(
+                """
             SELECT a.url, greatest(max(e.updated_at), max(e.published_at), max(u.updated_at))
             FROM (SELECT DISTINCT url FROM article_rows WHERE url IN (SELECT unnest($urls))) a
             LEFT JOIN entries e USING (url) LEFT JOIN entry_updates u USING (url)
-            GROUP BY a.url""", {"urls": list(stamped)}).fetchall())
-        return [dict(url=url, updated_at=stamp, seen_at=now) for url, stamp in stamped.items()
-                if url in known and (known[url] is None or stamp > known[url])]
+            GROUP BY a.url""",
+                {"urls": list(stamped)},
+            ).fetchall()
+        )
+        return [
+            dict(url=url, updated_at=stamp, seen_at=now)
+            for url, stamp in stamped.items()
+            if url in known and (known[url] is None or stamp > known[url])
+        ]
 
     def subscriptions(self) -> list[FeedSource]:
         """Feeds added with `newsflow feeds import`, oldest first."""
@@ -183,8 +234,15 @@ class Warehouse:
         now = utcnow()
         rows = [dict(feed_url=s.url, name=s.name, added_at=now) for s in {s.url: s for s in sources}.values()]
         before: int = self._scalar("SELECT count(*) FROM subscriptions")
-        self._transaction(lambda con: self._insert(con, "subscriptions", rows, ("feed_url", "name", "added_at"),
-                                                   unless_exists="t.feed_url = incoming.feed_url"))
+        self._transaction(
+            lambda con: self._insert(
+                con,
+                "subscriptions",
+                rows,
+                ("feed_url", "name", "added_at"),
+                unless_exists="t.feed_url = incoming.feed_url",
+            )
+        )
         after: int = self._scalar("SELECT count(*) FROM subscriptions")
         return after - before
 
@@ -219,11 +277,17 @@ class Warehouse:
 
     def story_index_rows(self, from_seq: int = 0) -> list[IndexedVersion]:
         """Article versions for the story index, in the order they were indexed."""
-        return [IndexedVersion(*row) for row in self.con.execute("""
+        return [
+            IndexedVersion(*row)
+            for row in self.con.execute(
+                """
             SELECT article_id, story_id, canonical_url, content_hash, signature, coalesce(n_shingles, 0), published_at
             FROM article_rows WHERE coalesce(seq, -1) >= ? OR (seq IS NULL AND ? = 0)
             ORDER BY seq NULLS FIRST, fetched_at, article_id
-        """, [from_seq, from_seq]).fetchall()]
+        """,
+                [from_seq, from_seq],
+            ).fetchall()
+        ]
 
     def article_at_seq(self, seq: int) -> str | None:
         found: str | None = self._scalar("SELECT article_id FROM article_rows WHERE seq = ?", [seq])
@@ -231,9 +295,12 @@ class Warehouse:
 
     def latest_version(self, article_id: str) -> VersionStamp | None:
         """The newest stored version of an article, with its content hash."""
-        row = self.con.execute("""
+        row = self.con.execute(
+            """
             SELECT coalesce(version, 1), content_hash FROM article_rows WHERE article_id = ?
-            ORDER BY coalesce(version, 1) DESC LIMIT 1""", [article_id]).fetchone()
+            ORDER BY coalesce(version, 1) DESC LIMIT 1""",
+            [article_id],
+        ).fetchone()
         return VersionStamp(*row) if row else None
 
     def commit_batch(self, batch: BatchResult | list[Row], *legacy: Any) -> None:
@@ -244,9 +311,14 @@ class Warehouse:
         Call it as `commit_batch(BatchResult(...), run_id)`."""
         if isinstance(batch, BatchResult):
             (run_id,) = legacy
-            self._commit_rows([asdict(a) for a in batch.articles], _tag_rows(batch.tags),
-                              _entity_rows(batch.entities), [asdict(o) for o in batch.outcomes],
-                              batch.failures, run_id)
+            self._commit_rows(
+                [asdict(a) for a in batch.articles],
+                _tag_rows(batch.tags),
+                _entity_rows(batch.entities),
+                [asdict(o) for o in batch.outcomes],
+                batch.failures,
+                run_id,
+            )
         else:
             # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
             # form, commit_batch(article_dicts, [], [], [], [], run_id); the lead moves it to
@@ -254,14 +326,24 @@ class Warehouse:
             *_, run_id = legacy
             self._commit_rows(batch, [], [], [], [], run_id)
 
-    def _commit_rows(self, articles: list[Row], tag_rows: list[Row], entity_rows: list[Row],
-                     outcomes: list[Row], failures: list[Failure], run_id: str) -> None:
+    def _commit_rows(
+        self,
+        articles: list[Row],
+        tag_rows: list[Row],
+        entity_rows: list[Row],
+        outcomes: list[Row],
+        failures: list[Failure],
+        run_id: str,
+    ) -> None:
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
         if keys:
-            existing = set(self.con.execute(
-                "SELECT article_id, coalesce(version, 1) FROM article_rows WHERE article_id IN (SELECT unnest(?))",
-                [[k[0] for k in keys]]).fetchall())
+            existing = set(
+                self.con.execute(
+                    "SELECT article_id, coalesce(version, 1) FROM article_rows WHERE article_id IN (SELECT unnest(?))",
+                    [[k[0] for k in keys]],
+                ).fetchall()
+            )
         articles = [a for a in articles if (a["article_id"], a["version"]) not in existing]
         fresh = {a["article_id"] for a in articles}
         updated = sorted({a["article_id"] for a in articles if a["version"] > 1})
@@ -283,12 +365,19 @@ class Warehouse:
 
     def articles_to_retag(self, tagger_version: str, everything: bool) -> list[StoredText]:
         """Articles whose tags an older tagger wrote, or that this version never tagged."""
-        where = "" if everything else """
+        where = (
+            ""
+            if everything
+            else """
             WHERE a.article_id NOT IN (SELECT article_id FROM tag_rows WHERE tagger_version = $v
                                        UNION SELECT article_id FROM entity_rows WHERE tagger_version = $v)"""
-        rows = self.con.execute(f"""
+        )
+        rows = self.con.execute(
+            f"""
             SELECT a.article_id, a.title, a.text, a.published_at FROM latest_articles a {where}
-            ORDER BY a.article_id""", {"v": tagger_version} if not everything else {}).fetchall()
+            ORDER BY a.article_id""",
+            {"v": tagger_version} if not everything else {},
+        ).fetchall()
         return [StoredText(*row) for row in rows]
 
     def replace_tags(self, tags: list[ArticleTag], entities: list[ArticleEntity], article_ids: list[str]) -> None:
@@ -305,13 +394,26 @@ class Warehouse:
         self._transaction(body)
 
     def _insert_failures(self, con: duckdb.DuckDBPyConnection, failures: list[Failure], run_id: str) -> None:
-        rows = [dict(url=f.url, stage=f.stage, error=f.error, failed_at=f.at, entry_key=f.entry_key,
-                     retryable=f.retryable, run_id=run_id) for f in failures]
-        self._insert(con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id"))
+        rows = [
+            dict(
+                url=f.url,
+                stage=f.stage,
+                error=f.error,
+                failed_at=f.at,
+                entry_key=f.entry_key,
+                retryable=f.retryable,
+                run_id=run_id,
+            )
+            for f in failures
+        ]
+        self._insert(
+            con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id")
+        )
 
     def record_run(self, run_id: str, started_at: datetime, summary: Mapping[str, int]) -> None:
-        row = dict(run_id=run_id, started_at=started_at, finished_at=utcnow(),
-                   summary=json.dumps(dict(summary), default=str))
+        row = dict(
+            run_id=run_id, started_at=started_at, finished_at=utcnow(), summary=json.dumps(dict(summary), default=str)
+        )
         self._transaction(lambda con: self._insert(con, "run_rows", [row], row.keys()))
 
     def counts(self) -> WarehouseCounts:
