@@ -186,11 +186,12 @@ def _print_top_stories(data_dir: Path, limit: int = 10) -> None:
 
 def cmd_retag(args: argparse.Namespace) -> int:
     """Re-run the tagger over stored text (no fetching), replacing tags from older tagger versions."""
-    from flows.retag import retag_articles
+    from newsflow.retagging import retag_articles
     from newsflow.settings import Settings
+    from warehouse.lake import catalog_path
 
     settings = Settings(data_dir=_data_dir(args))
-    if not (settings.lake_dir / "catalog.sqlite").exists():
+    if not catalog_path(settings.lake_dir).exists():
         return _fail(f"no warehouse at {settings.lake_dir}: run `newsflow ingest` first")
     result = retag_articles(settings.lake_dir, args.all)
     print(f"retagged {result['articles_retagged']} articles; {result['articles_tagged']} carry a tag")

@@ -14,6 +14,8 @@ import duckdb
 from newsflow.retry import with_retry
 
 CATALOG_NAME = "lake"
+# Views in views.sql that other views are built on; every other view is public, in the README.
+INTERNAL_VIEWS = frozenset({"latest_articles", "story_originals"})
 _EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite_scanner"}
 _SQL_DIR = Path(__file__).parent
 
