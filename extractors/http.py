@@ -12,13 +12,14 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 import httpx
 
 from extractors.netguard import GuardedNetworkBackend, Resolver, UnsafeAddressError, check_url, guarded_transport
+from newsflow.clock import utcnow
 from newsflow.models import RETRYABLE_KINDS, FailureKind
 from newsflow.settings import Settings
 
@@ -114,7 +115,7 @@ class HostLimiter:
 
 
 def _deferred_error(host: str, wait: float) -> FetchError:
-    when = datetime.now(UTC) + timedelta(seconds=wait)
+    when = utcnow() + timedelta(seconds=wait)
     return FetchError(
         f"not contacted: {host} asked us to wait until {when:%H:%M:%S} UTC (429/Retry-After)",
         kind="deferred",

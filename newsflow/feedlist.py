@@ -3,13 +3,13 @@ subscriptions stored in the warehouse, and written back out as OPML."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
 import yaml
 
+from newsflow.clock import utcnow
 from newsflow.models import FeedSource
 
 
@@ -81,7 +81,7 @@ def merge_sources(*lists: list[FeedSource]) -> list[FeedSource]:
 
 def to_opml(sources: list[FeedSource], title: str = "newsflow feeds") -> str:
     """An OPML 2.0 document listing the feeds, readable by any feed reader."""
-    created = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    created = utcnow().strftime("%a, %d %b %Y %H:%M:%S GMT")
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<opml version="2.0">',

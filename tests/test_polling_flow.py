@@ -4,12 +4,13 @@ due. Also: subscriptions imported from OPML, and the CLI switches."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from flows.ingest import ingest
 from newsflow import cli
+from newsflow.clock import utcnow
 
 from conftest import query
 from hostile_server import MIB, HostileServer, Reply, rss_feed
@@ -62,7 +63,7 @@ def test_one_run_over_hostile_feeds_completes_and_the_next_polls_only_what_is_du
     with HostileServer() as server, HostileServer() as busy:
         feeds = _hostile_web(server, busy)
         feeds_file = write_feeds(*feeds.values())
-        before = datetime.now(UTC).replace(tzinfo=None)
+        before = utcnow()
 
         totals = ingest(feeds_file=str(feeds_file), data_dir=str(data_dir), allow_private_networks=True)
 
