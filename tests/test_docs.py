@@ -25,7 +25,9 @@ SQL_EXAMPLES = [q for q in re.findall(r'newsflow sql "(.*?)"', README, flags=re.
 @pytest.fixture(scope="module")
 def small_warehouse(make_httpserver, tmp_path_factory) -> Path:
     """A warehouse built by a real ingest (plain Python, no Prefect) of a small loopback news web."""
-    httpserver = make_httpserver  # the session's server; cleared again once the ingest is done
+    # The session's server, which other tests leave handlers on: cleared before and after.
+    httpserver = make_httpserver
+    httpserver.clear()
     data_dir = tmp_path_factory.mktemp("docs") / "data"
     feed = serve_site(
         httpserver,
