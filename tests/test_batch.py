@@ -13,9 +13,9 @@ from extractors.tagging import Tagger
 from newsflow.models import Article, Failure, FeedEntry, FeedSource, FeedState, PollCommit, PolledFeed
 from newsflow.pipeline import BatchAssembler, RunSummary, run_ingest
 from newsflow.retry import backoff_delay, with_retry
-from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
+from conftest import NEWS_WEB
 from newsweb import ARTICLES, serve_site
 
 FEED = "https://wire.example.com/feed.xml"
@@ -151,27 +151,18 @@ def test_poll_commit_counts_new_entries_per_feed_itself(warehouse):
     assert warehouse.commit_poll(polled, again, [], "r2") == PollCommit(1, {b: 1})
 
 
-def test_a_whole_ingest_runs_as_plain_python_without_prefect(httpserver, tmp_path):
-    feed = serve_site(
-        httpserver, ["s400", "s400_copy", "howitzers"], extra_items=[("Gone", httpserver.url_for("/news/missing.html"))]
-    )
-    httpserver.expect_request("/news/missing.html").respond_with_data("not here", status=404)
-    settings = Settings(data_dir=tmp_path / "data", allow_private_networks=True)
-    stages: list[str] = []
+def test_a_whole_ingest_runs_as_plain_python_without_prefect(plain_ingest, httpserver):
+    result, feed = plain_ingest.result, plain_ingest.feed
 
-    def recording_runner(name, stage, /, *args):
-        stages.append(name)
-        return stage(*args)
-
-    result = run_ingest(settings, [FeedSource(feed, "Test")], stage_runner=recording_runner)
-
-    assert stages == ["poll-feeds", "process-batch"]
-    assert result.totals["new_entries"] == 4 and result.totals["articles_stored"] == 3
-    assert result.totals["failures"] == 1 and result.totals["stories"] == 2
+    assert plain_ingest.stages == ["poll-feeds", "process-batch"]
+    assert result.totals["new_entries"] == 6 and result.totals["articles_stored"] == 5
+    assert result.totals["failures"] == 1 and result.totals["stories"] == 4
     counts = result.summary.per_feed[feed]
-    assert (counts["new_entries"], counts["pages_fetched"], counts["failures"]) == (4, 3, 1)
+    assert (counts["new_entries"], counts["pages_fetched"], counts["failures"]) == (6, 5, 1)
     assert [s.url for s in result.sources] == [feed]
-    again = run_ingest(settings, [FeedSource(feed, "Test")], poll_all=True)
+    assert serve_site(httpserver, NEWS_WEB) == feed  # the same feed again, on the same server
+    again = run_ingest(plain_ingest.settings, [FeedSource(feed, "Test")], poll_all=True)
+    assert again.totals["feeds_polled"] == 1 and again.totals["feeds_failed"] == 0
     assert again.totals["new_entries"] == 0 and again.summary.per_feed[feed]["new_entries"] == 0
 
 

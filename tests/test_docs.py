@@ -10,12 +10,7 @@ import pytest
 
 import newsflow
 from newsflow.cli import build_parser
-from newsflow.models import FeedSource
-from newsflow.pipeline import run_ingest
-from newsflow.settings import Settings
 from warehouse import lake
-
-from newsweb import serve_site
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 # `newsflow sql "…"` in the README's shell examples; the query may span lines.
@@ -23,23 +18,10 @@ SQL_EXAMPLES = [q for q in re.findall(r'newsflow sql "(.*?)"', README, flags=re.
 
 
 @pytest.fixture(scope="module")
-def small_warehouse(make_httpserver, tmp_path_factory) -> Path:
+def small_warehouse(plain_ingest) -> Path:
     """A warehouse built by a real ingest (plain Python, no Prefect) of a small loopback news web."""
-    # The session's server, which other tests leave handlers on: cleared before and after.
-    httpserver = make_httpserver
-    httpserver.clear()
-    data_dir = tmp_path_factory.mktemp("docs") / "data"
-    feed = serve_site(
-        httpserver,
-        ["s400", "s400_copy", "howitzers", "patriots", "club_sanction"],
-        extra_items=[("Gone", httpserver.url_for("/news/missing.html"))],
-    )
-    httpserver.expect_request("/news/missing.html").respond_with_data("not here", status=404)
-    try:
-        result = run_ingest(Settings(data_dir=data_dir, allow_private_networks=True), [FeedSource(feed, "Test")])
-    finally:
-        httpserver.clear()
-    assert result.totals["articles_stored"] == 5
+    assert plain_ingest.result.totals["articles_stored"] == 5
+    data_dir: Path = plain_ingest.data_dir
     return data_dir
 
 
