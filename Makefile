@@ -39,4 +39,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) data demo-data .prefect .pytest_cache
+	rm -rf $(VENV) data demo-data .prefect .pytest_cache .mypy_cache .ruff_cache
