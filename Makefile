@@ -7,12 +7,12 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup run demo test bench clean
+.PHONY: setup run demo test check bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[test]'
+	$(BIN)/pip install --quiet --only-binary :all: -c constraints.txt --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,13 +25,18 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsflow demo
 
-## Set up and run the test suite (and the linter's error checks).
-test: $(STAMP)
-	$(BIN)/ruff check .
+## Set up, check lint, formatting and types, and run the test suite.
+test: check
 	$(BIN)/python -m pytest -q
+
+## Lint (ruff), formatting (ruff format) and types (mypy, strict): what CI checks before the tests.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) data demo-data .prefect .pytest_cache
+	rm -rf $(VENV) data demo-data .prefect .pytest_cache .mypy_cache .ruff_cache

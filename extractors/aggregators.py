@@ -59,7 +59,7 @@ def _length_delimited_fields(data: bytes) -> list[bytes]:
             length, pos = _varint(data, pos)
             if pos + length > len(data):
                 raise AggregatorLinkError("truncated protobuf field")
-            fields.append(data[pos:pos + length])
+            fields.append(data[pos : pos + length])
             pos += length
         elif wire_type == 5:
             pos += 4
@@ -102,9 +102,12 @@ def publisher_link_in(html_fragment: str | None) -> str | None:
     """The first link in a feed item's description that leaves Google News, if any."""
     for href in _HREF.findall(html_fragment or ""):
         href = href.strip().replace("&amp;", "&")
-        if href.startswith(("http://", "https://")) and not is_google_news_link(href) \
-                and (urlsplit(href).hostname or "").lower() not in GOOGLE_NEWS_HOSTS:
-            return href
+        if (
+            href.startswith(("http://", "https://"))
+            and not is_google_news_link(href)
+            and (urlsplit(href).hostname or "").lower() not in GOOGLE_NEWS_HOSTS
+        ):
+            return str(href)
     return None
 
 
@@ -119,7 +122,7 @@ _SOURCE_HREF = re.compile(r'"sourceHref"\s*:\s*"((?:[^"\\]|\\.){1,2000})"')
 
 def _unescape_json_string(value: str) -> str:
     try:
-        return json.loads(f'"{value}"')
+        return str(json.loads(f'"{value}"'))
     except ValueError:
         return value
 

@@ -13,7 +13,8 @@ import random
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -23,14 +24,25 @@ from extractors import aggregators, http, schedule
 from extractors.netguard import Resolver
 from extractors.pagemeta import parse_timestamp
 from extractors.urls import canonicalize_url
+from newsflow.clock import utcnow
 from newsflow.models import FeedEntry, FeedPoll, FeedSource, FeedState
 from newsflow.settings import Settings
 
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
-               "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 # Content types that are never a feed, whatever the body looks like.
-NOT_FEED_TYPES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
-                  "application/gzip", "application/x-gzip")
+NOT_FEED_TYPES = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _XML_DECL_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*["'])([^"']{1,40})(["'])""")
 _FIRST_TAG = re.compile(rb"<(!--|!doctype\s+[a-z]+|\?|/?[a-z][\w:.-]*)", re.I)
@@ -43,20 +55,20 @@ _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsflow-feed-pa
 UNEXPECTED = "newsflow hit an unexpected error (please report it)"
 
 
+# (link, guid, title, published, description, updated) of one feed item, before it is keyed.
+RawEntry = tuple[str, str | None, str | None, datetime | None, str | None, datetime | None]
+
+
 def entry_key(link: str, guid: str | None) -> str:
     """Key on link and GUID together: some feeds reuse one GUID for every item."""
     return hashlib.sha256(f"{link}\n{guid or ''}".encode()).hexdigest()[:32]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _as_datetime(parsed: object) -> datetime | None:
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), tz=timezone.utc).replace(tzinfo=None)  # type: ignore[arg-type]
+        return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC).replace(tzinfo=None)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -70,6 +82,7 @@ class ParsedFeed:
 
 
 # -- bytes to entries ------------------------------------------------------------------------
+
 
 def prefer_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
     """Valid UTF-8 wins over a wrong declaration: when the bytes decode as UTF-8 and are not plain
@@ -124,35 +137,41 @@ def _json_feed(body: bytes, feed_url: str, base_url: str) -> ParsedFeed | None:
     if not isinstance(document, dict) or "jsonfeed.org" not in str(document.get("version", "")):
         return None
     parsed = ParsedFeed(title=document.get("title") if isinstance(document.get("title"), str) else None)
-    items = document.get("items") if isinstance(document.get("items"), list) else []
-    raw = []
+    items: list[Any] = document["items"] if isinstance(document.get("items"), list) else []
+    raw: list[RawEntry] = []
     for item in items:
         if not isinstance(item, dict):
             continue
         guid = str(item["id"]) if item.get("id") is not None else None
         link = item.get("url") or item.get("external_url") or (guid if guid and guid.startswith("http") else "")
         published = parse_timestamp(str(item.get("date_published") or item.get("date_modified") or "")) or None
-        raw.append((str(link or ""), guid, item.get("title") if isinstance(item.get("title"), str) else None,
-                    published, None))
+        raw.append(
+            (
+                str(link or ""),
+                guid,
+                item.get("title") if isinstance(item.get("title"), str) else None,
+                published,
+                None,
+                None,
+            )
+        )
     parsed.entries = _entries(raw, feed_url, base_url)
     return parsed
 
 
-def _updated(item: dict) -> datetime | None:
+def _updated(item: dict[str, Any]) -> datetime | None:
     # dict's own lookup: feedparser's would silently answer with the published date instead.
     return _as_datetime(dict.get(item, "updated_parsed"))
 
 
-def _entries(raw: list[tuple[str, str | None, str | None, datetime | None, str | None]], feed_url: str,
-             base_url: str) -> list[FeedEntry]:
-    """(link, guid, title, published, description) tuples to keyed entries."""
+def _entries(raw: list[RawEntry], feed_url: str, base_url: str) -> list[FeedEntry]:
+    """(link, guid, title, published, description, updated) tuples to keyed entries."""
     link_counts: dict[str, int] = {}
     for link, *_ in raw:
         link_counts[link] = link_counts.get(link, 0) + 1
     entries: list[FeedEntry] = []
     seen: set[str] = set()
-    for link, guid, title, published, description, *more in raw:
-        updated = more[0] if more else None
+    for link, guid, title, published, description, updated in raw:
         # A feed that gives every item the same link (its home page) but a permalink GUID.
         if link and link_counts[link] > 1 and guid and guid.startswith(("http://", "https://")) and guid != link:
             link = guid
@@ -170,9 +189,17 @@ def _entries(raw: list[tuple[str, str | None, str | None, datetime | None, str |
         if key in seen:
             continue
         seen.add(key)
-        entries.append(FeedEntry(entry_key=key, feed_url=feed_url, url=canonical, guid=guid,
-                                 title=title[:1000] if title else None, published_at=published,
-                                 updated_at=updated))
+        entries.append(
+            FeedEntry(
+                entry_key=key,
+                feed_url=feed_url,
+                url=canonical,
+                guid=guid,
+                title=title[:1000] if title else None,
+                published_at=published,
+                updated_at=updated,
+            )
+        )
     return entries
 
 
@@ -188,12 +215,13 @@ def _entry_url(link: str, base_url: str, description: str | None) -> str | None:
             # then records why it cannot be resolved.
             link = aggregators.publisher_link_in(description) or link
     canonical = canonicalize_url(link)
-    urlsplit(canonical).port  # raises ValueError for a port that is not a number
+    _ = urlsplit(canonical).port  # raises ValueError for a port that is not a number
     return canonical
 
 
-def parse_feed_document(body: bytes, feed_url: str, content_type: str | None = None,
-                        base_url: str | None = None) -> ParsedFeed:
+def parse_feed_document(
+    body: bytes, feed_url: str, content_type: str | None = None, base_url: str | None = None
+) -> ParsedFeed:
     """Parse feed bytes. `feed_url` is the feed's identity (stored on each entry); `base_url`, the
     URL the bytes came from, resolves relative links. Raises ValueError for something that is not
     a feed at all, with the reason."""
@@ -212,18 +240,17 @@ def parse_feed_document(body: bytes, feed_url: str, content_type: str | None = N
     body, content_type = prefer_utf8(body, content_type)
     headers = {"content-type": content_type} if content_type else {}
     try:
-        parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=False,
-                                  sanitize_html=False)
+        parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=False, sanitize_html=False)
     except Exception as exc:  # feedparser is defensive, but a parser crash must not end the run
         raise ValueError(f"{feed_url} could not be parsed ({type(exc).__name__}: {exc})") from None
     bozo = None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        bozo = f"{type(exc).__name__}: {exc}" if exc else "malformed feed"
+        problem = parsed.get("bozo_exception")
+        bozo = f"{type(problem).__name__}: {problem}" if problem else "malformed feed"
     version = parsed.get("version") or ""
     if not parsed.entries and not version and (bozo or not parsed.get("feed")):
         raise ValueError(f"{feed_url} is not a readable RSS/Atom feed ({bozo or 'no feed elements found'})")
-    raw = []
+    raw: list[RawEntry] = []
     for item in parsed.entries:
         link = item.get("link") or ""
         if not link:
@@ -233,14 +260,24 @@ def parse_feed_document(body: bytes, feed_url: str, content_type: str | None = N
                     break
         title = item.get("title")
         published = _as_datetime(item.get("published_parsed")) or _as_datetime(item.get("updated_parsed"))
-        raw.append((str(link), item.get("id") or None, title if isinstance(title, str) else None, published,
-                    item.get("summary") or item.get("description"), _updated(item)))
+        raw.append(
+            (
+                str(link),
+                item.get("id") or None,
+                title if isinstance(title, str) else None,
+                published,
+                item.get("summary") or item.get("description"),
+                _updated(item),
+            )
+        )
     feed = parsed.get("feed") or {}
     title = feed.get("title") if isinstance(feed.get("title"), str) else None
     return ParsedFeed(title=title, entries=_entries(raw, feed_url, base_url), bozo=bozo, ttl=feed.get("ttl"))
 
 
-def parse_feed(body: bytes, feed_url: str, content_type: str | None = None) -> tuple[str | None, list[FeedEntry], str | None]:
+def parse_feed(
+    body: bytes, feed_url: str, content_type: str | None = None
+) -> tuple[str | None, list[FeedEntry], str | None]:
     """Parse feed bytes into (title, entries, bozo message). Raises ValueError for something
     that is not a feed at all."""
     parsed = parse_feed_document(body, feed_url, content_type)
@@ -248,6 +285,7 @@ def parse_feed(body: bytes, feed_url: str, content_type: str | None = None) -> t
 
 
 # -- polling -----------------------------------------------------------------------------------
+
 
 def _note_redirect(state: FeedState, response: http.HttpResponse, configured_url: str) -> None:
     """Move the feed's poll URL only when a permanent redirect repeats on a later poll; a
@@ -268,10 +306,17 @@ def _keep_validators(state: FeedState, response: http.HttpResponse) -> None:
     state.last_modified = response.headers.get("last-modified") or state.last_modified
 
 
-async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedState, settings: Settings,
-                    limiter: http.HostLimiter | None = None, *, now: datetime | None = None,
-                    rng: random.Random | None = None) -> FeedPoll:
-    now = now or _utcnow()
+async def poll_feed(
+    client: httpx.AsyncClient,
+    source: FeedSource,
+    state: FeedState,
+    settings: Settings,
+    limiter: http.HostLimiter | None = None,
+    *,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
+) -> FeedPoll:
+    now = now or utcnow()
     state.last_polled_at = now
     url = state.poll_url or source.url
     headers = {"Accept": FEED_ACCEPT}
@@ -280,8 +325,9 @@ async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedSt
     if state.last_modified:
         headers["If-Modified-Since"] = state.last_modified
     try:
-        response = await http.get(client, url, settings, max_bytes=settings.max_feed_bytes,
-                                  headers=headers, limiter=limiter)
+        response = await http.get(
+            client, url, settings, max_bytes=settings.max_feed_bytes, headers=headers, limiter=limiter
+        )
     except http.FetchError as exc:
         return _failed(state, settings, now, str(exc), retry_after=exc.retry_after, rng=rng)
     max_age = schedule.cache_max_age(response.headers.get("cache-control"))
@@ -300,8 +346,9 @@ async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedSt
     if not response.body.strip():
         return _failed(state, settings, now, f"feed {response.final_url} answered 200 with an empty body", rng=rng)
     if response.content_type.startswith(NOT_FEED_TYPES):
-        return _failed(state, settings, now, f"feed {response.final_url} is {response.content_type!r}, "
-                                             "not a feed", rng=rng)
+        return _failed(
+            state, settings, now, f"feed {response.final_url} is {response.content_type!r}, not a feed", rng=rng
+        )
     _note_redirect(state, response, source.url)
     body_hash = hashlib.sha256(response.body).hexdigest()
     if body_hash == state.body_hash:
@@ -323,14 +370,23 @@ async def poll_feed(client: httpx.AsyncClient, source: FeedSource, state: FeedSt
     state.body_hash = body_hash
     state.title = source.name or parsed.title or state.title
     schedule.learn_interval(state, settings, now, [e.published_at for e in parsed.entries], parsed.ttl)
-    poll = _succeeded(state, settings, now, "200 parsed" + (" with warnings" if parsed.bozo else ""),
-                      max_age=max_age, rng=rng)
+    poll = _succeeded(
+        state, settings, now, "200 parsed" + (" with warnings" if parsed.bozo else ""), max_age=max_age, rng=rng
+    )
     poll.entries, poll.bozo = parsed.entries, parsed.bozo
     return poll
 
 
-def _succeeded(state: FeedState, settings: Settings, now: datetime, status: str, *, max_age: float | None,
-               not_modified: bool = False, rng: random.Random | None = None) -> FeedPoll:
+def _succeeded(
+    state: FeedState,
+    settings: Settings,
+    now: datetime,
+    status: str,
+    *,
+    max_age: float | None,
+    not_modified: bool = False,
+    rng: random.Random | None = None,
+) -> FeedPoll:
     state.last_status = status
     state.error_count = 0
     state.last_error = None
@@ -338,8 +394,15 @@ def _succeeded(state: FeedState, settings: Settings, now: datetime, status: str,
     return FeedPoll(state=state, not_modified=not_modified)
 
 
-def _failed(state: FeedState, settings: Settings, now: datetime, error: str, *,
-            retry_after: float | None = None, rng: random.Random | None = None) -> FeedPoll:
+def _failed(
+    state: FeedState,
+    settings: Settings,
+    now: datetime,
+    error: str,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> FeedPoll:
     state.last_status = "failed"
     state.error_count = (state.error_count or 0) + 1
     when = schedule.schedule_failure(state, settings, now, retry_after=retry_after, rng=rng)
@@ -365,19 +428,30 @@ def interleave_by_host(sources: list[FeedSource], states: dict[str, FeedState] |
     return ordered
 
 
-async def poll_many(sources: list[FeedSource], states: dict[str, FeedState], settings: Settings, *,
-                    resolver: Resolver | None = None, now: datetime | None = None) -> list[FeedPoll]:
+async def poll_many(
+    sources: list[FeedSource],
+    states: dict[str, FeedState],
+    settings: Settings,
+    *,
+    resolver: Resolver | None = None,
+    now: datetime | None = None,
+) -> list[FeedPoll]:
     """Poll `sources` concurrently within the per-host and overall limits; one FeedPoll each, in
     the order given. A feed with no state yet starts from a blank one."""
     limiter = http.make_limiter(settings)
     async with http.make_client(settings, resolver=resolver) as client:
+
         async def one(source: FeedSource) -> FeedPoll:
             state = states.get(source.url) or FeedState(feed_url=source.url)
             try:
                 return await poll_feed(client, source, state, settings, limiter, now=now)
             except Exception as exc:  # a bug must cost one feed, not the run
-                return _failed(state, settings, now or _utcnow(),
-                               f"{UNEXPECTED} while polling {source.url}: {type(exc).__name__}: {exc}")
+                return _failed(
+                    state,
+                    settings,
+                    now or utcnow(),
+                    f"{UNEXPECTED} while polling {source.url}: {type(exc).__name__}: {exc}",
+                )
 
         tasks = {s.url: asyncio.ensure_future(one(s)) for s in interleave_by_host(sources, states)}
         await asyncio.gather(*tasks.values())

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import codecs
 import re
-from datetime import datetime, timezone
+
+import httpx
 
 from extractors import aggregators, http
 from extractors.netguard import Resolver, UnsafeAddressError, check_url
 from extractors.robots import RobotsCache
+from newsflow.clock import utcnow as _now
 from newsflow.models import Failure, FeedEntry, Page
 from newsflow.settings import Settings
 
@@ -43,65 +45,101 @@ def decode_html(body: bytes, declared: str | None) -> str:
     return body.decode("cp1252", errors="replace")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-async def fetch_page(client, entry: FeedEntry, settings: Settings, limiter: http.HostLimiter,
-                     robots: RobotsCache | None = None) -> Page | Failure:
+async def fetch_page(
+    client: httpx.AsyncClient,
+    entry: FeedEntry,
+    settings: Settings,
+    limiter: http.HostLimiter,
+    robots: RobotsCache | None = None,
+) -> Page | Failure:
     url = entry.url
     if aggregators.is_google_news_link(url):
         try:
             url = aggregators.decode_google_news_url(url)
         except aggregators.AggregatorLinkError as exc:
-            return Failure(entry.url, "fetch", f"skipped {entry.url}: {exc}", _now(), entry.entry_key)
+            return Failure(entry.url, "fetch", f"skipped {entry.url}: {exc}", _now(), entry.entry_key, kind="skipped")
     if robots is not None and settings.obey_robots:
         try:  # a refused address is reported as such, and its robots.txt is never asked for
-            check_url(url, allow_private=settings.allow_private_networks, resolve=False,
-                      allowed_networks=settings.allowed_networks)
+            check_url(
+                url,
+                allow_private=settings.allow_private_networks,
+                resolve=False,
+                allowed_networks=settings.allowed_networks,
+            )
         except UnsafeAddressError as exc:
             return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key)
         if not await robots.allows(client, url, settings, limiter):
-            return Failure(entry.url, "fetch",
-                           f"skipped {url}: robots.txt of {RobotsCache.origin(url)} disallows newsflow "
-                           "(pass --ignore-robots to fetch it anyway)", _now(), entry.entry_key)
+            return Failure(
+                entry.url,
+                "fetch",
+                f"skipped {url}: robots.txt of {RobotsCache.origin(url)} disallows newsflow "
+                "(pass --ignore-robots to fetch it anyway)",
+                _now(),
+                entry.entry_key,
+                kind="skipped",
+            )
     try:
-        response = await http.get(client, url, settings, max_bytes=settings.max_page_bytes,
-                                  headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
-                                  limiter=limiter)
+        response = await http.get(
+            client,
+            url,
+            settings,
+            max_bytes=settings.max_page_bytes,
+            headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"},
+            limiter=limiter,
+        )
     except http.FetchError as exc:
-        return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key, exc.retryable)
+        return Failure(entry.url, "fetch", str(exc), _now(), entry.entry_key, kind=exc.kind)
     if response.status != 200:
         error = http.status_error(response, "page")
-        return Failure(entry.url, "fetch", str(error), _now(), entry.entry_key, error.retryable)
+        return Failure(entry.url, "fetch", str(error), _now(), entry.entry_key, kind=error.kind)
     if response.content_type and response.content_type not in HTML_TYPES:
-        return Failure(entry.url, "fetch",
-                       f"skipped {response.final_url}: content type {response.content_type!r} is not HTML",
-                       _now(), entry.entry_key)
+        return Failure(
+            entry.url,
+            "fetch",
+            f"skipped {response.final_url}: content type {response.content_type!r} is not HTML",
+            _now(),
+            entry.entry_key,
+            kind="skipped",
+        )
     if not response.body.strip():
-        return Failure(entry.url, "fetch", f"{response.final_url} answered 200 with an empty body",
-                       _now(), entry.entry_key)
+        return Failure(
+            entry.url, "fetch", f"{response.final_url} answered 200 with an empty body", _now(), entry.entry_key
+        )
     html = decode_html(response.body, response.declared_charset)
-    return Page(entry_key=entry.entry_key, requested_url=entry.url, final_url=response.final_url,
-                redirects=tuple(response.redirects), status=response.status,
-                content_type=response.content_type or "text/html", html=html, fetched_at=_now())
+    return Page(
+        entry_key=entry.entry_key,
+        requested_url=entry.url,
+        final_url=response.final_url,
+        redirects=tuple(response.redirects),
+        status=response.status,
+        content_type=response.content_type or "text/html",
+        html=html,
+        fetched_at=_now(),
+    )
 
 
-async def fetch_pages(entries: list[FeedEntry], settings: Settings, robots: RobotsCache | None = None,
-                      *, resolver: Resolver | None = None) -> list[Page | Failure]:
+async def fetch_pages(
+    entries: list[FeedEntry], settings: Settings, robots: RobotsCache | None = None, *, resolver: Resolver | None = None
+) -> list[Page | Failure]:
     """Fetch all entries concurrently, at most `per_host_connections` per host, `per_host_delay`
     apart, obeying robots.txt unless `settings.obey_robots` is off. Pass one RobotsCache per run
     so each host's robots.txt is read once."""
     limiter = http.make_limiter(settings)
     robots = robots if robots is not None else RobotsCache()
 
-    async def one(client, entry: FeedEntry) -> Page | Failure:
+    async def one(client: httpx.AsyncClient, entry: FeedEntry) -> Page | Failure:
         try:
             return await fetch_page(client, entry, settings, limiter, robots)
         except Exception as exc:  # a bug must cost one page, not the run
-            return Failure(entry.url, "fetch", f"newsflow hit an unexpected error (please report it) while "
-                                               f"fetching {entry.url}: {type(exc).__name__}: {exc}",
-                           _now(), entry.entry_key, retryable=True)
+            return Failure(
+                entry.url,
+                "fetch",
+                f"newsflow hit an unexpected error (please report it) while "
+                f"fetching {entry.url}: {type(exc).__name__}: {exc}",
+                _now(),
+                entry.entry_key,
+                kind="retry",
+            )
 
     async with http.make_client(settings, resolver=resolver) as client:
         return list(await asyncio.gather(*(one(client, e) for e in entries)))

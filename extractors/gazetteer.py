@@ -12,6 +12,8 @@ from pathlib import Path
 import ahocorasick
 import yaml
 
+from extractors import countries
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -164,40 +166,22 @@ def _regime_items() -> list[dict]:
 
 
 def _load_countries() -> tuple[Matcher, dict[str, str]]:
-    from rigour.territories import get_territories
-    from rigour.territories.lookup import _load_territory_names
-
-    config = yaml.safe_load((DATA / "countries.yaml").read_text(encoding="utf-8"))
-    display = config.get("display", {})
-    ambiguous = set(config.get("ambiguous", []))
-    ignore = set(config.get("ignore", []))
-    names: dict[str, str] = {}
-    for territory in get_territories():
-        if territory.is_country and not territory.is_historical:
-            names[territory.code] = display.get(territory.code, territory.name)
-    for code, name in display.items():
-        names.setdefault(code, name)
+    data = countries.load()
+    names = countries.country_names()
     matcher = Matcher()
     latin = re.compile(r"^[A-Za-zÀ-ÿ .'’-]+$")
 
-    def add(surface: str, code: str) -> None:
-        if surface in ignore or not latin.match(surface):
-            return
-        country = Name("country", names[code], country=code, ambiguous=surface in ambiguous)
+    aliases = {(alias, code) for code, listed in data.aliases.items() for alias in listed}
+    for surface, code in countries.country_surfaces():
+        # Only capitalised Latin-script names (or aliases written for newsflow, like "the United
+        # States"): the others never match English prose as written.
+        if code not in names or not surface or not (surface[0].isupper() or (surface, code) in aliases):
+            continue
+        if surface in data.ignore or not latin.match(surface):
+            continue
+        country = Name("country", names[code], country=code, ambiguous=surface in data.ambiguous)
         # Country names are proper nouns: match them as written so "turkey" the bird stays out.
         matcher.add(surface, country, exact=True)
-
-    for code, aliases in (config.get("aliases") or {}).items():
-        for alias in aliases:
-            add(str(alias), code)
-    for territory, strong, _weak, places in _load_territory_names():
-        code = territory.code if territory.is_country else (territory.parent.code if territory.parent else None)
-        if code not in names or territory.is_historical:
-            continue
-        for surface in list(strong) + ([territory.name] if territory.is_country else []) + list(places):
-            if surface and (surface[0].isupper()):
-                add(surface, code)
-        add(names[code], code)
     return matcher, names
 
 

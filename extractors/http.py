@@ -10,14 +10,17 @@ import contextlib
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
 import httpx
 
 from extractors.netguard import GuardedNetworkBackend, Resolver, UnsafeAddressError, check_url, guarded_transport
+from newsflow.clock import utcnow
+from newsflow.models import RETRYABLE_KINDS, FailureKind
 from newsflow.settings import Settings
 
 REDIRECT_STATUSES = (301, 302, 303, 307, 308)
@@ -29,10 +32,18 @@ _MAX_DEFER = 7 * 24 * 3600.0
 class FetchError(Exception):
     """A fetch that failed, with a message a person understands."""
 
-    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+        kind: FailureKind | None = None,
+    ):
         super().__init__(message)
-        self.retryable = retryable
+        self.kind: FailureKind = kind or ("retry" if retryable else "failed")
+        self.retryable = self.kind in RETRYABLE_KINDS
         self.status = status
         self.retry_after = retry_after
 
@@ -50,11 +61,11 @@ class HttpResponse:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        return str(self.headers.get("content-type", "")).split(";")[0].strip().lower()
 
     @property
     def declared_charset(self) -> str | None:
-        for part in self.headers.get("content-type", "").split(";")[1:]:
+        for part in str(self.headers.get("content-type", "")).split(";")[1:]:
             key, _, value = part.partition("=")
             if key.strip().lower() == "charset" and value.strip():
                 return value.strip().strip("\"'").lower()
@@ -65,7 +76,7 @@ class HttpResponse:
         """Where the URL has moved for good: the end of the leading run of 301/308 hops, or None
         when the first hop is temporary (302/303/307) or there was no redirect."""
         target = None
-        for location, status in zip(self.redirects, self.redirect_statuses):
+        for location, status in zip(self.redirects, self.redirect_statuses, strict=False):
             if status not in PERMANENT_REDIRECTS:
                 break
             target = location
@@ -104,9 +115,12 @@ class HostLimiter:
 
 
 def _deferred_error(host: str, wait: float) -> FetchError:
-    when = datetime.now(timezone.utc) + timedelta(seconds=wait)
-    return FetchError(f"not contacted: {host} asked us to wait until {when:%H:%M:%S} UTC (429/Retry-After)",
-                      retryable=True, retry_after=wait)
+    when = utcnow() + timedelta(seconds=wait)
+    return FetchError(
+        f"not contacted: {host} asked us to wait until {when:%H:%M:%S} UTC (429/Retry-After)",
+        kind="deferred",
+        retry_after=wait,
+    )
 
 
 class _HostSlot:
@@ -145,14 +159,15 @@ def make_limiter(settings: Settings) -> HostLimiter:
     return HostLimiter(settings.per_host_connections, settings.per_host_delay, settings.max_connections)
 
 
-def make_client(settings: Settings, *, resolver: Resolver | None = None,
-                backend: GuardedNetworkBackend | None = None) -> httpx.AsyncClient:
+def make_client(
+    settings: Settings, *, resolver: Resolver | None = None, backend: GuardedNetworkBackend | None = None
+) -> httpx.AsyncClient:
     """An httpx client whose connections are pinned to addresses the SSRF guard checked."""
     timeout = httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=None)
-    limits = httpx.Limits(max_connections=settings.max_connections,
-                          max_keepalive_connections=settings.max_connections)
-    backend = backend or GuardedNetworkBackend(allow_private=settings.allow_private_networks,
-                                               allowed_networks=settings.allowed_networks, resolver=resolver)
+    limits = httpx.Limits(max_connections=settings.max_connections, max_keepalive_connections=settings.max_connections)
+    backend = backend or GuardedNetworkBackend(
+        allow_private=settings.allow_private_networks, allowed_networks=settings.allowed_networks, resolver=resolver
+    )
     return httpx.AsyncClient(
         timeout=timeout,
         transport=guarded_transport(backend, limits),
@@ -173,13 +188,20 @@ def _retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - time.time())
 
 
-async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_bytes: int,
-              headers: dict[str, str] | None = None, limiter: HostLimiter | None = None,
-              total_timeout: float | None = None) -> HttpResponse:
+async def get(
+    client: httpx.AsyncClient,
+    url: str,
+    settings: Settings,
+    *,
+    max_bytes: int,
+    headers: dict[str, str] | None = None,
+    limiter: HostLimiter | None = None,
+    total_timeout: float | None = None,
+) -> HttpResponse:
     """GET `url`, following up to `settings.max_redirects` redirects. Raises FetchError.
 
     The total time limit covers the time spent talking to servers, not the time spent waiting
@@ -191,8 +213,12 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
     seen = {url}
     while True:
         try:
-            check_url(current, allow_private=settings.allow_private_networks, resolve=False,
-                      allowed_networks=settings.allowed_networks)
+            check_url(
+                current,
+                allow_private=settings.allow_private_networks,
+                resolve=False,
+                allowed_networks=settings.allowed_networks,
+            )
             host = host_key(current)
         except UnsafeAddressError as exc:
             raise FetchError(str(exc)) from None
@@ -203,10 +229,10 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
             started = time.monotonic()
             try:
                 status, resp_headers, body, wire = await asyncio.wait_for(
-                    _stream(client, current, headers or {}, max_bytes), timeout=max(budget, 0.001))
-            except (asyncio.TimeoutError, TimeoutError):
-                raise FetchError(f"gave up on {current} after {limit:g} s (total time limit)",
-                                 retryable=True) from None
+                    _stream(client, current, headers or {}, max_bytes), timeout=max(budget, 0.001)
+                )
+            except TimeoutError:
+                raise FetchError(f"gave up on {current} after {limit:g} s (total time limit)", retryable=True) from None
             except UnsafeAddressError as exc:
                 raise FetchError(str(exc)) from None
             except httpx.TimeoutException as exc:
@@ -227,20 +253,34 @@ async def get(client: httpx.AsyncClient, url: str, settings: Settings, *, max_by
             redirects.append(target)
             statuses.append(status)
             if target in seen:
-                raise FetchError(f"redirect loop: {current} redirects back to {target} "
-                                 f"(after {len(redirects)} hop{'s' if len(redirects) != 1 else ''} from {url})")
+                raise FetchError(
+                    f"redirect loop: {current} redirects back to {target} "
+                    f"(after {len(redirects)} hop{'s' if len(redirects) != 1 else ''} from {url})"
+                )
             if len(redirects) > settings.max_redirects:
                 raise FetchError(f"too many redirects from {url} (more than {settings.max_redirects})")
             seen.add(target)
             current = target
             continue
-        return HttpResponse(url=url, final_url=current, status=status, headers=resp_headers, body=body,
-                            redirects=redirects, redirect_statuses=statuses, bytes_received=wire)
+        return HttpResponse(
+            url=url,
+            final_url=current,
+            status=status,
+            headers=resp_headers,
+            body=body,
+            redirects=redirects,
+            redirect_statuses=statuses,
+            bytes_received=wire,
+        )
 
 
 def _timeout_kind(exc: httpx.TimeoutException) -> str:
-    return {httpx.ConnectTimeout: "connect timeout", httpx.ReadTimeout: "read timeout",
-            httpx.WriteTimeout: "write timeout", httpx.PoolTimeout: "pool timeout"}.get(type(exc), type(exc).__name__)
+    return {
+        httpx.ConnectTimeout: "connect timeout",
+        httpx.ReadTimeout: "read timeout",
+        httpx.WriteTimeout: "write timeout",
+        httpx.PoolTimeout: "pool timeout",
+    }.get(type(exc), type(exc).__name__)
 
 
 class _Decompressor:
@@ -255,12 +295,12 @@ class _Decompressor:
         self._zlib = self._new()
         self._started = False
 
-    def _new(self, raw_deflate: bool = False):
+    def _new(self, raw_deflate: bool = False) -> zlib._Decompress:
         if self.coding in ("gzip", "x-gzip"):
             return zlib.decompressobj(16 + zlib.MAX_WBITS)
         return zlib.decompressobj(-zlib.MAX_WBITS if raw_deflate else zlib.MAX_WBITS)
 
-    def pieces(self, data: bytes):
+    def pieces(self, data: bytes) -> Iterator[bytes]:
         if self.coding is None:
             yield data
             return
@@ -290,13 +330,14 @@ class _Decompressor:
         if self.coding is None or self._zlib.eof:
             return b""
         try:
-            return self._zlib.flush()
+            return bytes(self._zlib.flush())
         except zlib.error:
             return b""
 
 
-async def _stream(client: httpx.AsyncClient, url: str, headers: dict[str, str],
-                  max_bytes: int) -> tuple[int, httpx.Headers, bytes, int]:
+async def _stream(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], max_bytes: int
+) -> tuple[int, httpx.Headers, bytes, int]:
     async with client.stream("GET", url, headers=headers) as response:
         if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
             # Read the (normally empty) body so the connection can be reused, but never much of it.
@@ -319,8 +360,9 @@ async def _stream(client: httpx.AsyncClient, url: str, headers: dict[str, str],
             for piece in decoder.pieces(raw):
                 size += len(piece)
                 if size > max_bytes:
-                    raise FetchError(f"{url} exceeded the {max_bytes:,}-byte cap after decompression "
-                                     f"({wire:,} bytes on the wire)")
+                    raise FetchError(
+                        f"{url} exceeded the {max_bytes:,}-byte cap after decompression ({wire:,} bytes on the wire)"
+                    )
                 chunks.append(piece)
         tail = decoder.tail()
         if size + len(tail) > max_bytes:

@@ -95,8 +95,8 @@ def is_allowed_ip(ip: IPAddress, *, allow_private: bool = False, allowed_network
 def _refusal(host: str, ip: IPAddress) -> UnsafeAddressError:
     what = "is" if parse_ip(host) is not None else "resolves to"  # "it is the …", "it resolves to the …"
     return UnsafeAddressError(
-        f"refused to fetch {host}: it {what} the non-public address {ip} "
-        "(pass --allow-private-networks to allow it)")
+        f"refused to fetch {host}: it {what} the non-public address {ip} (pass --allow-private-networks to allow it)"
+    )
 
 
 def _literal_for_name(host: str) -> IPAddress | None:
@@ -108,8 +108,14 @@ def _literal_for_name(host: str) -> IPAddress | None:
     return None
 
 
-def check_host(host: str, port: int | None = None, *, allow_private: bool = False, resolve: bool = True,
-               allowed_networks: Iterable[str] = ()) -> list[str]:
+def check_host(
+    host: str,
+    port: int | None = None,
+    *,
+    allow_private: bool = False,
+    resolve: bool = True,
+    allowed_networks: Iterable[str] = (),
+) -> list[str]:
     """Return the addresses `host` resolves to, or raise UnsafeAddressError if any is not allowed.
 
     Every resolved address is checked, not just the first, so that a name pointing at both a
@@ -127,15 +133,16 @@ def check_host(host: str, port: int | None = None, *, allow_private: bool = Fals
             infos = socket.getaddrinfo(host, port or 80, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise OSError(f"cannot resolve host {host!r}: {exc.strerror}") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:
         if not is_allowed_ip(ip, allow_private=allow_private, allowed_networks=allowed_networks):
             raise _refusal(host, ip)
     return [str(ip) for ip in addresses]
 
 
-def check_url(url: str, *, allow_private: bool = False, resolve: bool = True,
-              allowed_networks: Iterable[str] = ()) -> list[str]:
+def check_url(
+    url: str, *, allow_private: bool = False, resolve: bool = True, allowed_networks: Iterable[str] = ()
+) -> list[str]:
     try:
         parts = urlsplit(url)
     except ValueError as exc:
@@ -146,8 +153,9 @@ def check_url(url: str, *, allow_private: bool = False, resolve: bool = True,
         port = parts.port
     except ValueError:
         raise UnsafeAddressError(f"refused to fetch {url!r}: the port is not a number") from None
-    return check_host(parts.hostname or "", port, allow_private=allow_private, resolve=resolve,
-                      allowed_networks=allowed_networks)
+    return check_host(
+        parts.hostname or "", port, allow_private=allow_private, resolve=resolve, allowed_networks=allowed_networks
+    )
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
@@ -164,8 +172,14 @@ async def system_resolver(host: str, port: int) -> list[str]:
 class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that resolves, checks and connects to the checked address."""
 
-    def __init__(self, *, allow_private: bool = False, allowed_networks: Iterable[str] = (),
-                 resolver: Resolver | None = None, inner: httpcore.AsyncNetworkBackend | None = None):
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        allowed_networks: Iterable[str] = (),
+        resolver: Resolver | None = None,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ):
         self.allow_private = allow_private
         self.allowed_networks = tuple(allowed_networks)
         self._resolver = resolver or system_resolver
@@ -188,16 +202,20 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
                 raise _refusal(host, ip)
         return [str(ip) for ip in candidates]
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
-                          local_address: str | None = None,
-                          socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-                          ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         last_error: Exception | None = None
         for address in await self.addresses(host, port):
             try:
-                stream = await self._inner.connect_tcp(address, port, timeout=timeout,
-                                                       local_address=local_address,
-                                                       socket_options=socket_options)
+                stream = await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
                 continue
@@ -206,9 +224,12 @@ class GuardedNetworkBackend(httpcore.AsyncNetworkBackend):
         assert last_error is not None
         raise last_error
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-                                  ) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         raise UnsafeAddressError("refused to connect to a unix socket")
 
     async def sleep(self, seconds: float) -> None:
@@ -220,7 +241,9 @@ def guarded_transport(backend: GuardedNetworkBackend, limits: httpx.Limits) -> h
     transport = httpx.AsyncHTTPTransport(limits=limits, retries=0, trust_env=False)
     pool = getattr(transport, "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
-        raise RuntimeError("this httpx/httpcore version does not let newsflow pin connections to "
-                           "checked addresses; install the versions in constraints.txt")
+        raise RuntimeError(
+            "this httpx/httpcore version does not let newsflow pin connections to "
+            "checked addresses; install the versions in constraints.txt"
+        )
     pool._network_backend = backend
     return transport

@@ -101,8 +101,9 @@ class RobotsCache:
         port = f":{parsed.port}" if parsed.port else ""
         return f"{parsed.scheme}://{parsed.host}{port}"
 
-    async def rules(self, client: httpx.AsyncClient, url: str, settings: Settings,
-                    limiter: http.HostLimiter | None = None) -> RobotsRules:
+    async def rules(
+        self, client: httpx.AsyncClient, url: str, settings: Settings, limiter: http.HostLimiter | None = None
+    ) -> RobotsRules:
         origin = self.origin(url)
         if origin in self._rules:
             return self._rules[origin]
@@ -123,21 +124,29 @@ class RobotsCache:
         future.set_result(rules)
         return rules
 
-    async def _fetch(self, client: httpx.AsyncClient, origin: str, settings: Settings,
-                     limiter: http.HostLimiter | None) -> RobotsRules:
+    async def _fetch(
+        self, client: httpx.AsyncClient, origin: str, settings: Settings, limiter: http.HostLimiter | None
+    ) -> RobotsRules:
         self.fetches += 1
         url = origin + "/robots.txt"
         try:
-            response = await http.get(client, url, settings, max_bytes=settings.max_robots_bytes,
-                                      headers={"Accept": "text/plain, */*;q=0.5"}, limiter=limiter,
-                                      total_timeout=settings.robots_timeout)
+            response = await http.get(
+                client,
+                url,
+                settings,
+                max_bytes=settings.max_robots_bytes,
+                headers={"Accept": "text/plain, */*;q=0.5"},
+                limiter=limiter,
+                total_timeout=settings.robots_timeout,
+            )
         except http.FetchError as exc:
             return RobotsRules(note=f"{url} could not be read ({exc}); treated as allowing everything")
         if response.status != 200:
             return RobotsRules(note=f"{url} answered HTTP {response.status}; treated as allowing everything")
         return parse_robots(response.body.decode("utf-8", errors="replace"))
 
-    async def allows(self, client: httpx.AsyncClient, url: str, settings: Settings,
-                     limiter: http.HostLimiter | None = None) -> bool:
+    async def allows(
+        self, client: httpx.AsyncClient, url: str, settings: Settings, limiter: http.HostLimiter | None = None
+    ) -> bool:
         rules = await self.rules(client, url, settings, limiter)
         return rules.allows(url, AGENT_TOKEN)

@@ -67,8 +67,9 @@ def _jittered(seconds: float, settings: Settings, rng: random.Random | None) -> 
     return seconds + (rng or random).uniform(-spread, spread)
 
 
-def learn_interval(state: FeedState, settings: Settings, now: datetime,
-                   published: Iterable[datetime | None], ttl: object = None) -> int:
+def learn_interval(
+    state: FeedState, settings: Settings, now: datetime, published: Iterable[datetime | None], ttl: object = None
+) -> int:
     """After a parsed poll: the feed's base interval from its publishing rate and <ttl>."""
     base = publishing_interval(published, now) or settings.poll_default_interval
     floor = ttl_seconds(ttl)
@@ -78,8 +79,14 @@ def learn_interval(state: FeedState, settings: Settings, now: datetime,
     return state.poll_interval_s
 
 
-def schedule_success(state: FeedState, settings: Settings, now: datetime, *, max_age: float | None = None,
-                     rng: random.Random | None = None) -> datetime:
+def schedule_success(
+    state: FeedState,
+    settings: Settings,
+    now: datetime,
+    *,
+    max_age: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime:
     """Next poll after a successful one (parsed or not modified)."""
     base = state.poll_interval_s or settings.poll_default_interval
     interval = _jittered(_clamp(max(base, max_age or 0), settings), settings, rng)
@@ -93,11 +100,17 @@ def error_backoff(error_count: int, settings: Settings) -> float:
     """Doubling from the minimum interval per consecutive error, capped at the maximum: a failing
     feed is retried at least once per `poll_max_interval`, forever."""
     exponent = min(max(error_count - 1, 0), 30)
-    return min(settings.poll_min_interval * 2 ** exponent, settings.poll_max_interval)
+    return float(min(settings.poll_min_interval * 2**exponent, settings.poll_max_interval))
 
 
-def schedule_failure(state: FeedState, settings: Settings, now: datetime, *, retry_after: float | None = None,
-                     rng: random.Random | None = None) -> datetime:
+def schedule_failure(
+    state: FeedState,
+    settings: Settings,
+    now: datetime,
+    *,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> datetime:
     """Next poll after a failed one: backoff, and never before the server's Retry-After."""
     interval = _jittered(error_backoff(state.error_count, settings), settings, rng)
     floor = min(retry_after or 0, settings.poll_max_interval)

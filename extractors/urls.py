@@ -7,11 +7,47 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Parameters that identify a campaign or a click, never the page.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-        "ocid", "cvid", "ei", "mc_cid", "mc_eid", "mkt_tok", "_hsenc", "_hsmi", "hsctatracking",
-        "cmpid", "cmp", "icid", "ncid", "sr_share", "share", "smid", "soc_src", "soc_trk",
-        "ref", "ref_src", "referrer", "src", "spm", "taid", "guccounter", "guce_referrer",
-        "guce_referrer_sig", "at_medium", "at_campaign", "at_custom1", "rss", "feed",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "ocid",
+        "cvid",
+        "ei",
+        "mc_cid",
+        "mc_eid",
+        "mkt_tok",
+        "_hsenc",
+        "_hsmi",
+        "hsctatracking",
+        "cmpid",
+        "cmp",
+        "icid",
+        "ncid",
+        "sr_share",
+        "share",
+        "smid",
+        "soc_src",
+        "soc_trk",
+        "ref",
+        "ref_src",
+        "referrer",
+        "src",
+        "spm",
+        "taid",
+        "guccounter",
+        "guce_referrer",
+        "guce_referrer_sig",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "rss",
+        "feed",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "__twitter", "_ga")
@@ -32,7 +68,7 @@ def canonicalize_url(url: str) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     for prefix in MOBILE_HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
             break
     port = parts.port
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
@@ -65,7 +101,9 @@ def domain_of(url: str) -> str:
 
 def same_site(a: str, b: str) -> bool:
     """True when two URLs share a host, ignoring `www.` and mobile prefixes."""
+
     def site(u: str) -> str:
         host = domain_of(canonicalize_url(u))
         return host
+
     return site(a) == site(b)

@@ -1,8 +1,4 @@
-"""Re-run the tagger over stored article text, without fetching anything.
-
-Tags, entities and frames (deals, sanction actions) record the tagger version that produced
-them, so after an upgrade `retag` replaces exactly the rows an older tagger wrote (or every row,
-with `everything`)."""
+"""The `retag` flow: re-run the tagger over stored text (newsflow/retagging.py does the work)."""
 
 from __future__ import annotations
 
@@ -10,35 +6,13 @@ from pathlib import Path
 
 from prefect import flow
 
-from extractors.tagging import Tagger
+from newsflow.retagging import retag_articles
 from newsflow.settings import Settings
-from warehouse.store import Warehouse
 
-BATCH = 500
-
-
-def retag_articles(lake_dir: Path, everything: bool = False) -> dict[str, int]:
-    tagger = Tagger.default()
-    warehouse = Warehouse(lake_dir)
-    try:
-        stale = warehouse.articles_to_retag(tagger.version, everything)
-        tagged = 0
-        for start in range(0, len(stale), BATCH):
-            chunk = stale[start:start + BATCH]
-            tags, entities, frames = [], [], []
-            for article_id, title, text, published_at in chunk:
-                result = tagger.tag(title or "", text or "", published_at)
-                tags.extend((article_id, t, tagger.version) for t in result.tags)
-                entities.extend((article_id, e, tagger.version) for e in result.entities)
-                frames.append((article_id, result.deals, result.sanction_actions, tagger.version))
-                tagged += bool(result.tags)
-            warehouse.replace_tags(tags, entities, [row[0] for row in chunk], frames)
-        return {"articles_retagged": len(stale), "articles_tagged": tagged}
-    finally:
-        warehouse.close()
+__all__ = ["retag", "retag_articles"]
 
 
 @flow(name="retag")
 def retag(data_dir: str | None = None, everything: bool = False) -> dict[str, int]:
-    settings = Settings(**({"data_dir": Path(data_dir)} if data_dir else {}))
+    settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
     return retag_articles(settings.lake_dir, everything)

@@ -13,8 +13,12 @@ import yaml
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "demo" / "web"
 DEFAULT_PORT = 47810
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8",
-                 ".pdf": "application/pdf", ".json": "application/json"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".json": "application/json",
+}
 
 
 class SampleWeb:
@@ -55,8 +59,9 @@ class SampleWeb:
 
     @property
     def feeds(self) -> list[dict[str, str]]:
-        return [{"url": self.bases[s["slug"]] + path, "name": s["name"]}
-                for s in self.sites for path in s.get("feeds", [])]
+        return [
+            {"url": self.bases[s["slug"]] + path, "name": s["name"]} for s in self.sites for path in s.get("feeds", [])
+        ]
 
     def render(self, slug: str, path: str) -> bytes | None:
         root = (self.web_dir / slug).resolve()
@@ -67,7 +72,7 @@ class SampleWeb:
         if target.suffix in (".html", ".xml", ".json"):
             text = body.decode("utf-8")
             for other, base in self.bases.items():
-                text = text.replace("{{base:%s}}" % other, base)
+                text = text.replace("{{base:" + other + "}}", base)
             body = text.encode("utf-8")
         return body
 
@@ -86,8 +91,10 @@ class SampleWeb:
                     return
                 suffix = Path(path).suffix
                 self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0]
-                                 or "application/octet-stream")
+                self.send_header(
+                    "Content-Type",
+                    CONTENT_TYPES.get(suffix) or mimetypes.guess_type(path)[0] or "application/octet-stream",
+                )
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

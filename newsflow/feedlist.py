@@ -3,13 +3,13 @@ subscriptions stored in the warehouse, and written back out as OPML."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
 import yaml
 
+from newsflow.clock import utcnow
 from newsflow.models import FeedSource
 
 
@@ -81,14 +81,21 @@ def merge_sources(*lists: list[FeedSource]) -> list[FeedSource]:
 
 def to_opml(sources: list[FeedSource], title: str = "newsflow feeds") -> str:
     """An OPML 2.0 document listing the feeds, readable by any feed reader."""
-    created = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<opml version="2.0">', "  <head>",
-             f"    <title>{_text(title)}</title>", f"    <dateCreated>{created}</dateCreated>", "  </head>",
-             "  <body>"]
+    created = utcnow().strftime("%a, %d %b %Y %H:%M:%S GMT")
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<opml version="2.0">',
+        "  <head>",
+        f"    <title>{_text(title)}</title>",
+        f"    <dateCreated>{created}</dateCreated>",
+        "  </head>",
+        "  <body>",
+    ]
     for source in sources:
         name = source.name or source.url
-        lines.append(f"    <outline type=\"rss\" text={quoteattr(name)} title={quoteattr(name)} "
-                     f"xmlUrl={quoteattr(source.url)}/>")
+        lines.append(
+            f'    <outline type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(source.url)}/>'
+        )
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines)
 

@@ -21,10 +21,12 @@ def configure_prefect_environment(verbose: bool = False) -> None:
 def silence_shutdown_noise() -> None:
     """After the work is done, exceptions from background threads racing interpreter shutdown
     (Prefect's log and event workers) are noise, not failures."""
+
     def hook(args: threading.ExceptHookArgs) -> None:
         if isinstance(args.exc_value, (RuntimeError, OSError, ValueError)):
             return
-        sys.__excepthook__(args.exc_type, args.exc_value, args.exc_traceback)
+        if args.exc_value is not None:
+            sys.__excepthook__(args.exc_type, args.exc_value, args.exc_traceback)
 
     threading.excepthook = hook
     for name in ("prefect", "prefect.server", "prefect.events", "prefect.logging", "uvicorn", "httpx"):

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     )
     allowed_networks: list[str] = Field(
         default_factory=list,
-        description="CIDR ranges fetched even though they are private, e.g. [\"10.1.2.0/24\"].",
+        description='CIDR ranges fetched even though they are private, e.g. ["10.1.2.0/24"].',
     )
     contact_url: str = "https://github.com/newsflow/newsflow"
     user_agent: str = ""

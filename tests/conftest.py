@@ -35,6 +35,7 @@ def write_feeds(tmp_path: Path):
         path = tmp_path / "feeds.yaml"
         path.write_text(yaml.safe_dump({"feeds": [{"url": u} for u in urls]}), encoding="utf-8")
         return path
+
     return write
 
 
@@ -71,3 +72,38 @@ def query(data_dir, sql, *params):
 
 def newsflow_bin() -> str:
     return str(Path(sys.executable).parent / "newsflow")
+
+
+NEWS_WEB = ["s400", "s400_copy", "howitzers", "patriots", "club_sanction"]
+
+
+@pytest.fixture(scope="session")
+def plain_ingest(make_httpserver, tmp_path_factory):
+    """One ingest run as plain Python (no Prefect) of a small loopback news web: five articles
+    (one a syndicated copy) and a 404, into a fresh warehouse. Shared by the tests that only read
+    it, so the suite pays for one run."""
+    from types import SimpleNamespace
+
+    from newsflow.models import FeedSource
+    from newsflow.pipeline import run_ingest
+    from newsflow.settings import Settings
+
+    from newsweb import serve_site
+
+    # The session's server, which other tests leave handlers on: cleared before and after.
+    httpserver = make_httpserver
+    httpserver.clear()
+    feed = serve_site(httpserver, NEWS_WEB, extra_items=[("Gone", httpserver.url_for("/news/missing.html"))])
+    httpserver.expect_request("/news/missing.html").respond_with_data("not here", status=404)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("plain-ingest") / "data", allow_private_networks=True)
+    stages: list[str] = []
+
+    def recording_runner(name, stage, /, *args):
+        stages.append(name)
+        return stage(*args)
+
+    try:
+        result = run_ingest(settings, [FeedSource(feed, "Test")], stage_runner=recording_runner)
+    finally:
+        httpserver.clear()
+    return SimpleNamespace(feed=feed, settings=settings, data_dir=settings.data_dir, result=result, stages=stages)

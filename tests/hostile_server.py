@@ -20,19 +20,26 @@ MIB = 1024 * 1024
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 
 
-def rss_feed(items: list[tuple[str, str]] | list[tuple[str, str, str]], title: str = "Hostile test feed",
-             extra_channel: str = "", guid_for: Callable[[int, str], str] | None = None) -> bytes:
+def rss_feed(
+    items: list[tuple[str, str]] | list[tuple[str, str, str]],
+    title: str = "Hostile test feed",
+    extra_channel: str = "",
+    guid_for: Callable[[int, str], str] | None = None,
+) -> bytes:
     """A small RSS 2.0 feed; items are (title, link) or (title, link, pubDate)."""
     parts = []
     for n, item in enumerate(items):
         title_text, link = item[0], item[1]
         date = item[2] if len(item) > 2 else "Mon, 23 Nov 2026 08:00:00 GMT"
         guid = guid_for(n, link) if guid_for else link
-        parts.append(f"<item><title>{title_text}</title><link>{link}</link><guid>{guid}</guid>"
-                     f"<pubDate>{date}</pubDate></item>")
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
-            f"<link>http://hostile.invalid/</link><description>d</description>{extra_channel}"
-            f"{''.join(parts)}</channel></rss>").encode("utf-8")
+        parts.append(
+            f"<item><title>{title_text}</title><link>{link}</link><guid>{guid}</guid><pubDate>{date}</pubDate></item>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>http://hostile.invalid/</link><description>d</description>{extra_channel}"
+        f"{''.join(parts)}</channel></rss>"
+    ).encode()
 
 
 @dataclass
@@ -88,8 +95,9 @@ class HostileHandler(BaseHTTPRequestHandler):
         self.server.owner.add_bytes(len(data))
         return True
 
-    def stream_headers(self, status: int = 200, content_type: str | None = RSS_TYPE,
-                       headers: dict[str, str] | None = None) -> None:
+    def stream_headers(
+        self, status: int = 200, content_type: str | None = RSS_TYPE, headers: dict[str, str] | None = None
+    ) -> None:
         """Headers for a body of unknown length, ended by closing the connection."""
         self.send_response(status)
         if content_type:
@@ -171,9 +179,9 @@ class HostileServer:
         self.routes[path] = route
         return self.url(path)
 
-    def slow_drip(self, path: str, interval: float = 0.2, limit: float = 15.0,
-                  content_type: str = RSS_TYPE) -> str:
+    def slow_drip(self, path: str, interval: float = 0.2, limit: float = 15.0, content_type: str = RSS_TYPE) -> str:
         """A 200 that sends one byte every `interval` seconds (for at most `limit` seconds)."""
+
         def drip(handler: HostileHandler) -> None:
             handler.stream_headers(content_type=content_type)
             payload = rss_feed([("drip", "http://hostile.invalid/a")])
@@ -182,6 +190,7 @@ class HostileServer:
                 if time.monotonic() > deadline or not handler.write(bytes([byte])):
                     return
                 time.sleep(interval)
+
         return self.add(path, drip)
 
     def redirect(self, path: str, target: str, status: int = 302) -> str:
@@ -189,16 +198,24 @@ class HostileServer:
 
     def burst(self, path: str, failures: int, then: Reply, status: int = 500) -> str:
         """`failures` answers of `status`, then `then` for ever after."""
+
         def route(handler: HostileHandler) -> None:
             if self.hits(path) <= failures:
                 handler.reply(Reply(status, b"internal error", content_type="text/plain"))
             else:
                 handler.reply(then)
+
         return self.add(path, route)
 
-    def huge(self, path: str, size: int = 50 * MIB, declare_length: bool = True,
-             content_type: str = "text/html; charset=utf-8") -> str:
+    def huge(
+        self,
+        path: str,
+        size: int = 50 * MIB,
+        declare_length: bool = True,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> str:
         """A body of `size` bytes, written in 256 KiB chunks until the client hangs up."""
+
         def route(handler: HostileHandler) -> None:
             chunk = b"<p>" + b"x" * (256 * 1024 - 7) + b"</p>\n"
             if declare_length:
@@ -214,6 +231,7 @@ class HostileServer:
                 if not handler.write(piece):
                     return
                 sent += len(piece)
+
         return self.add(path, route)
 
     def gzip_bomb(self, path: str, inflated: int = 100 * MIB, content_type: str = RSS_TYPE) -> str:
@@ -223,18 +241,28 @@ class HostileServer:
         body = b"".join([compressor.compress(zeros) for _ in range(inflated // MIB)] + [compressor.flush()])
         return self.add(path, Reply(200, body, {"Content-Encoding": "gzip"}, content_type=content_type))
 
-    def conditional(self, path: str, body: bytes, etag: str = '"v1"',
-                    last_modified: str = "Mon, 23 Nov 2026 08:00:00 GMT", gzip_body: bool = False) -> str:
+    def conditional(
+        self,
+        path: str,
+        body: bytes,
+        etag: str = '"v1"',
+        last_modified: str = "Mon, 23 Nov 2026 08:00:00 GMT",
+        gzip_body: bool = False,
+    ) -> str:
         """A feed that answers 304 to a matching If-None-Match or If-Modified-Since."""
         encoded = gzip.compress(body, mtime=0) if gzip_body else body
 
         def route(handler: HostileHandler) -> None:
             headers = {"ETag": etag, "Last-Modified": last_modified}
-            if handler.headers.get("If-None-Match") == etag or handler.headers.get("If-Modified-Since") == last_modified:
+            if (
+                handler.headers.get("If-None-Match") == etag
+                or handler.headers.get("If-Modified-Since") == last_modified
+            ):
                 handler.reply(Reply(304, b"", headers, content_type=None))
                 return
             if gzip_body and "gzip" in handler.headers.get("Accept-Encoding", ""):
                 handler.reply(Reply(200, encoded, dict(headers, **{"Content-Encoding": "gzip"})))
             else:
                 handler.reply(Reply(200, body, headers))
+
         return self.add(path, route)

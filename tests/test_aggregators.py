@@ -63,7 +63,7 @@ def test_feed_entries_carry_the_publisher_url_or_the_description_link():
     <item><title>New style, named in the description</title><link>{new_style}</link><guid>2</guid>
       <description>&lt;a href="https://www.other-paper.example/story-2?utm_source=gn"&gt;Story&lt;/a&gt;</description>
       <source url="https://www.other-paper.example">Other Paper</source></item>
-    <item><title>New style, nowhere else</title><link>{new_style.replace('oc=5', 'oc=6')}</link><guid>3</guid></item>
+    <item><title>New style, nowhere else</title><link>{new_style.replace("oc=5", "oc=6")}</link><guid>3</guid></item>
     </channel></rss>""".encode()
     _, entries, _ = parse_feed(feed, "https://news.google.com/rss/search?q=sanctions")
     assert [e.url for e in entries[:2]] == [publisher, "https://www.other-paper.example/story-2"]
@@ -85,10 +85,15 @@ def test_msn_style_pages_name_their_provider_and_source_link():
     page = Path(__file__).resolve().parents[1] / "demo" / "web" / "aggregator" / "news" / "world" / "ar-AA1uL3wD.html"
     html = page.read_text(encoding="utf-8").replace("{{base:wire}}", "http://wire.example")
     name, href = aggregators.msn_provider(html)
-    assert name == "Northline Wire" and href == "http://wire.example" + "/world/2026/11/us-adds-companies-entity-list-russia-military.html"
+    assert (
+        name == "Northline Wire"
+        and href == "http://wire.example" + "/world/2026/11/us-adds-companies-entity-list-russia-military.html"
+    )
 
-    inline = ('<html><script>window.__state = {"article": {"provider": {"id": "BB1", "name": "Harbour \\"Daily\\""}, '
-              '"sourceHref": "https:\\/\\/harbour.example\\/a"}};</script></html>')
+    inline = (
+        '<html><script>window.__state = {"article": {"provider": {"id": "BB1", "name": "Harbour \\"Daily\\""}, '
+        '"sourceHref": "https:\\/\\/harbour.example\\/a"}};</script></html>'
+    )
     assert aggregators.msn_provider(inline) == ('Harbour "Daily"', "https://harbour.example/a")
     assert aggregators.msn_provider("<html><body>no provider here</body></html>") is None
     assert aggregators.is_syndicated_page("https://www.msn.com/en-us/news/world/some-title/ar-AA1uL3wD")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import load_script
-
 import newsflow
 from flows.ingest import ingest
 from newsflow.demo_web import SampleWeb
+
+from conftest import load_script
 
 compare = load_script("eval/demo_check.py", "demo_check").compare
 
@@ -21,7 +21,7 @@ def test_sample_web_stories_attribution_and_tags(prefect_api_url, tmp_path):
 
     assert totals["feeds_polled"] == 6 and totals["feeds_failed"] == 0
     assert totals["articles_stored"] == 46
-    assert totals["failures"] == 2          # a PDF skipped as not HTML, and a 404
+    assert totals["failures"] == 2  # a PDF skipped as not HTML, and a 404
     con = newsflow.connect(data_dir)
     try:
         report = compare(con, bases)

@@ -1,6 +1,6 @@
-from extractors.feeds import parse_feed
-
 import pytest
+
+from extractors.feeds import parse_feed
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 <item><title>One</title><link>https://news.example.com/a?utm_source=rss</link><guid>same</guid></item>
@@ -13,8 +13,11 @@ RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
 def test_entries_key_on_guid_and_link_together():
     title, entries, bozo = parse_feed(RSS, "https://news.example.com/feed.xml")
     assert title == "T" and bozo is None
-    assert [e.url for e in entries] == ["https://news.example.com/a", "https://news.example.com/b",
-                                        "https://news.example.com/c"]
+    assert [e.url for e in entries] == [
+        "https://news.example.com/a",
+        "https://news.example.com/b",
+        "https://news.example.com/c",
+    ]
     assert len({e.entry_key for e in entries}) == 3
 
 

@@ -9,17 +9,24 @@ import tracemalloc
 from datetime import datetime, timedelta
 
 import pytest
-from hostile_server import MIB, HostileServer, Reply, rss_feed
 
 from extractors import feeds, http
 from extractors.fetch import fetch_page, fetch_pages
 from newsflow.models import Failure, FeedEntry, FeedSource, FeedState, Page
 from newsflow.settings import Settings
 
+from hostile_server import MIB, HostileServer, Reply, rss_feed
+
 
 def _settings(**overrides) -> Settings:
-    base = dict(allow_private_networks=True, per_host_delay=0.0, poll_jitter=0.0, connect_timeout=2.0,
-                read_timeout=2.0, total_timeout=5.0)
+    base = dict(
+        allow_private_networks=True,
+        per_host_delay=0.0,
+        poll_jitter=0.0,
+        connect_timeout=2.0,
+        read_timeout=2.0,
+        total_timeout=5.0,
+    )
     base.update(overrides)
     return Settings(**base)
 
@@ -27,8 +34,15 @@ def _settings(**overrides) -> Settings:
 def poll(url: str, settings: Settings, state: FeedState | None = None, now: datetime | None = None):
     async def go():
         async with http.make_client(settings) as client:
-            return await feeds.poll_feed(client, FeedSource(url), state or FeedState(feed_url=url), settings,
-                                         http.make_limiter(settings), now=now)
+            return await feeds.poll_feed(
+                client,
+                FeedSource(url),
+                state or FeedState(feed_url=url),
+                settings,
+                http.make_limiter(settings),
+                now=now,
+            )
+
     return asyncio.run(go())
 
 
@@ -132,27 +146,34 @@ def test_a_gzip_bomb_is_stopped_on_decompressed_size_without_inflating_in_memory
 def test_valid_utf8_wins_over_a_wrong_charset_and_a_missing_one_does_not_garble(server):
     title = "Škoda and Rheinmetall sign €1bn deal — Ünïcödé"
     body = rss_feed([(title, "http://hostile.invalid/a")]).replace(b'encoding="utf-8"', b'encoding="ISO-8859-1"')
-    lying = poll(server.add("/lying.xml", Reply(200, body, content_type="application/rss+xml; charset=iso-8859-1")),
-                 _settings())
+    lying = poll(
+        server.add("/lying.xml", Reply(200, body, content_type="application/rss+xml; charset=iso-8859-1")), _settings()
+    )
     assert [e.title for e in lying.entries] == [title]
     bare = rss_feed([(title, "http://hostile.invalid/b")]).replace(b' encoding="utf-8"', b"")
     missing = poll(server.add("/bare.xml", Reply(200, bare, content_type="text/xml")), _settings())
     assert [e.title for e in missing.entries] == [title]
 
     page_html = f"<html><head><meta charset='iso-8859-1'><title>{title}</title></head><body>{title}</body></html>"
-    page = fetch(server.add("/page.html", Reply(200, page_html.encode("utf-8"),
-                                                content_type="text/html; charset=windows-1252")), _settings())
+    page = fetch(
+        server.add("/page.html", Reply(200, page_html.encode("utf-8"), content_type="text/html; charset=windows-1252")),
+        _settings(),
+    )
     assert isinstance(page, Page) and title in page.html
     latin = "Défense: la France livre des Rafale".encode("cp1252")
-    old_page = fetch(server.add("/latin.html", Reply(200, b"<html><body>" + latin + b"</body></html>",
-                                                     content_type="text/html")), _settings())
+    old_page = fetch(
+        server.add("/latin.html", Reply(200, b"<html><body>" + latin + b"</body></html>", content_type="text/html")),
+        _settings(),
+    )
     assert "Défense" in old_page.html
 
 
 def test_an_html_page_served_as_a_feed_fails_and_names_the_real_feed(server):
-    html = (b"<!DOCTYPE html><html><head><title>News</title>"
-            b'<link rel="alternate" type="application/rss+xml" href="/real/feed.xml"></head>'
-            b"<body><p>Hello</p></body></html>")
+    html = (
+        b"<!DOCTYPE html><html><head><title>News</title>"
+        b'<link rel="alternate" type="application/rss+xml" href="/real/feed.xml"></head>'
+        b"<body><p>Hello</p></body></html>"
+    )
     result = poll(server.add("/feed", Reply(200, html, content_type="application/rss+xml")), _settings())
     assert "is an HTML page, not a readable RSS/Atom feed" in result.error
     assert server.url("/real/feed.xml") in result.error
@@ -234,8 +255,7 @@ def test_connections_are_pinned_to_the_address_the_guard_checked(server):
     allowed = _settings(allow_private_networks=False, allowed_networks=["127.0.0.1/32"])
 
     async def go(url: str):
-        backend = http.GuardedNetworkBackend(allow_private=False, allowed_networks=["127.0.0.1/32"],
-                                             resolver=resolver)
+        backend = http.GuardedNetworkBackend(allow_private=False, allowed_networks=["127.0.0.1/32"], resolver=resolver)
         async with http.make_client(allowed, backend=backend) as client:
             try:
                 return await http.get(client, url, allowed, max_bytes=MIB), backend

@@ -7,12 +7,28 @@ import pytest
 from extractors.netguard import GuardedNetworkBackend, UnsafeAddressError, check_url, is_public_ip
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/", "http://localhost/", "http://10.0.0.5/", "http://192.168.1.1/", "http://172.16.0.1/",
-    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[fd00::1]/", "http://[::ffff:127.0.0.1]/",
-    "http://[::ffff:169.254.169.254]/", "http://2130706433/", "http://0x7f000001/", "http://0177.0.0.1/",
-    "http://127.1/", "http://0.0.0.0/", "http://100.64.0.1/", "http://[fe80::1]/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/",
+        "http://localhost/",
+        "http://10.0.0.5/",
+        "http://192.168.1.1/",
+        "http://172.16.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "http://[fd00::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://0.0.0.0/",
+        "http://100.64.0.1/",
+        "http://[fe80::1]/",
+    ],
+)
 def test_private_loopback_link_local_and_metadata_addresses_are_refused(url):
     with pytest.raises(UnsafeAddressError):
         check_url(url, resolve=url == "http://localhost/")
@@ -29,18 +45,39 @@ def test_public_literal_addresses_pass_and_the_flag_allows_private_ones():
     assert check_url("http://127.0.0.1:8080/", allow_private=True, resolve=False) == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize("url", [
-    # The cloud metadata service, however it is spelt.
-    "http://169.254.169.254/", "http://2852039166/", "http://0xa9fea9fe/", "http://0xa9.0xfe.0xa9.0xfe/",
-    "http://0251.0376.0251.0376/", "http://169.254.43518/", "http://[::ffff:a9fe:a9fe]/",
-    "http://[::ffff:169.254.169.254]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[::169.254.169.254]/",
-    "http://[2002:a9fe:a9fe::1]/", "http://[fd00:ec2::254]/", "http://metadata.google.internal/",
-    # Unique-local, site-local and link-local IPv6, loopback in IPv6 dress.
-    "http://[fd12:3456:789a::1]/", "http://[fdff:ffff::1]/", "http://[fec0::1]/", "http://[fe80::1]/",
-    "http://[::ffff:7f00:1]/", "http://[64:ff9b::7f00:1]/", "http://[::]/",
-    # Loopback and "this host" in other spellings.
-    "http://0x7f.1/", "http://127.000.000.001/", "http://0/", "http://sub.localhost/", "http://LOCALHOST./",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        # The cloud metadata service, however it is spelt.
+        "http://169.254.169.254/",
+        "http://2852039166/",
+        "http://0xa9fea9fe/",
+        "http://0xa9.0xfe.0xa9.0xfe/",
+        "http://0251.0376.0251.0376/",
+        "http://169.254.43518/",
+        "http://[::ffff:a9fe:a9fe]/",
+        "http://[::ffff:169.254.169.254]/",
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[::169.254.169.254]/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[fd00:ec2::254]/",
+        "http://metadata.google.internal/",
+        # Unique-local, site-local and link-local IPv6, loopback in IPv6 dress.
+        "http://[fd12:3456:789a::1]/",
+        "http://[fdff:ffff::1]/",
+        "http://[fec0::1]/",
+        "http://[fe80::1]/",
+        "http://[::ffff:7f00:1]/",
+        "http://[64:ff9b::7f00:1]/",
+        "http://[::]/",
+        # Loopback and "this host" in other spellings.
+        "http://0x7f.1/",
+        "http://127.000.000.001/",
+        "http://0/",
+        "http://sub.localhost/",
+        "http://LOCALHOST./",
+    ],
+)
 def test_link_local_metadata_and_disguised_addresses_are_refused_before_any_connection(url):
     with pytest.raises(UnsafeAddressError):
         check_url(url, resolve=False)

@@ -8,12 +8,13 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
-from hostile_server import HostileServer, Reply, rss_feed
 
 from extractors import feeds, http, schedule
-from newsflow.models import FeedSource, FeedState
+from newsflow.models import FeedSource, FeedState, PollCommit, PolledFeed
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
+
+from hostile_server import HostileServer, Reply, rss_feed
 
 NOW = datetime(2026, 11, 25, 12, 0)
 
@@ -24,12 +25,15 @@ def _settings(**overrides) -> Settings:
     return Settings(**base)
 
 
-def poll(url: str, state: FeedState, settings: Settings | None = None, now: datetime = NOW, source_url: str | None = None):
+def poll(
+    url: str, state: FeedState, settings: Settings | None = None, now: datetime = NOW, source_url: str | None = None
+):
     settings = settings or _settings()
 
     async def go():
         async with http.make_client(settings) as client:
             return await feeds.poll_feed(client, FeedSource(source_url or url), state, settings, now=now)
+
     return asyncio.run(go())
 
 
@@ -40,6 +44,7 @@ def server():
 
 
 # -- conditional GET and the body hash ------------------------------------------------------------
+
 
 def test_a_304_parses_nothing_and_the_validators_are_sent(server):
     url = server.conditional("/feed.xml", rss_feed([("a", "http://news.invalid/a")]))
@@ -66,7 +71,9 @@ def test_a_changed_body_is_parsed_even_when_the_etag_repeats(server):
     url = server.add("/stale.xml", Reply(200, rss_feed([("a", "http://news.invalid/a")]), stale))
     state = FeedState(feed_url=url)
     poll(url, state)
-    server.add("/stale.xml", Reply(200, rss_feed([("a", "http://news.invalid/a"), ("b", "http://news.invalid/b")]), stale))
+    server.add(
+        "/stale.xml", Reply(200, rss_feed([("a", "http://news.invalid/a"), ("b", "http://news.invalid/b")]), stale)
+    )
     changed = poll(url, state)
     assert not changed.not_modified and len(changed.entries) == 2
 
@@ -86,6 +93,7 @@ def test_a_gzipped_feed_is_read_and_its_304_costs_almost_nothing(server):
 
 # -- scheduling ----------------------------------------------------------------------------------
 
+
 def _dates(step: timedelta, n: int = 10, newest: datetime = NOW) -> list[datetime]:
     return [newest - step * i for i in range(n)]
 
@@ -95,7 +103,9 @@ def test_the_interval_follows_the_publishing_rate_within_bounds():
     busy = schedule.learn_interval(FeedState("a"), settings, NOW, _dates(timedelta(minutes=30)))
     daily = schedule.learn_interval(FeedState("b"), settings, NOW, _dates(timedelta(hours=12)))
     frantic = schedule.learn_interval(FeedState("c"), settings, NOW, _dates(timedelta(seconds=20)))
-    dormant = schedule.learn_interval(FeedState("d"), settings, NOW, _dates(timedelta(hours=1), newest=NOW - timedelta(days=60)))
+    dormant = schedule.learn_interval(
+        FeedState("d"), settings, NOW, _dates(timedelta(hours=1), newest=NOW - timedelta(days=60))
+    )
     undated = schedule.learn_interval(FeedState("e"), settings, NOW, [None, None])
     assert busy == 15 * 60 and daily == 6 * 3600
     assert frantic == settings.poll_min_interval and dormant == settings.poll_max_interval
@@ -141,10 +151,13 @@ def test_a_feed_never_polled_is_due_and_a_polled_one_waits():
 
 
 def test_a_poll_stores_next_poll_at_from_the_feed_and_its_headers(server):
-    items = [(f"i{n}", f"http://news.invalid/{n}", (NOW - timedelta(hours=2 * n)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
-             for n in range(6)]
-    url = server.add("/sched.xml", Reply(200, rss_feed(items, extra_channel="<ttl>180</ttl>"),
-                                         {"Cache-Control": "max-age=60"}))
+    items = [
+        (f"i{n}", f"http://news.invalid/{n}", (NOW - timedelta(hours=2 * n)).strftime("%a, %d %b %Y %H:%M:%S GMT"))
+        for n in range(6)
+    ]
+    url = server.add(
+        "/sched.xml", Reply(200, rss_feed(items, extra_channel="<ttl>180</ttl>"), {"Cache-Control": "max-age=60"})
+    )
     state = FeedState(feed_url=url)
     poll(url, state)
     assert state.poll_interval_s == 3 * 3600  # the <ttl> outranks the two-hourly rate (an hour)
@@ -152,6 +165,7 @@ def test_a_poll_stores_next_poll_at_from_the_feed_and_its_headers(server):
 
 
 # -- moved feeds -----------------------------------------------------------------------------------
+
 
 def test_a_permanent_redirect_moves_the_feed_only_once_it_repeats(server):
     server.add("/new.xml", Reply(200, rss_feed([("a", "http://news.invalid/a")])))
@@ -198,34 +212,52 @@ def test_a_permanent_redirect_seen_once_then_gone_is_forgotten(server):
 
 # -- entry identity ------------------------------------------------------------------------------
 
+
 def test_tracking_parameters_are_stripped_before_an_entry_is_keyed():
-    a = feeds.parse_feed(rss_feed([("x", "https://n.example.com/s?utm_source=rss&ocid=msn&id=4")],
-                                  guid_for=lambda n, link: "g1"), "https://n.example.com/feed")[1]
-    b = feeds.parse_feed(rss_feed([("x", "https://n.example.com/s?id=4&fbclid=zz")],
-                                  guid_for=lambda n, link: "g1"), "https://n.example.com/feed")[1]
+    a = feeds.parse_feed(
+        rss_feed([("x", "https://n.example.com/s?utm_source=rss&ocid=msn&id=4")], guid_for=lambda n, link: "g1"),
+        "https://n.example.com/feed",
+    )[1]
+    b = feeds.parse_feed(
+        rss_feed([("x", "https://n.example.com/s?id=4&fbclid=zz")], guid_for=lambda n, link: "g1"),
+        "https://n.example.com/feed",
+    )[1]
     assert a[0].url == b[0].url == "https://n.example.com/s?id=4" and a[0].entry_key == b[0].entry_key
 
 
 def test_a_feed_that_links_every_item_to_its_home_page_is_keyed_on_permalink_guids():
     items = [("one", "https://n.example.com/"), ("two", "https://n.example.com/")]
-    _, entries, _ = feeds.parse_feed(rss_feed(items, guid_for=lambda n, link: f"https://n.example.com/story/{n}"),
-                                     "https://n.example.com/feed")
+    _, entries, _ = feeds.parse_feed(
+        rss_feed(items, guid_for=lambda n, link: f"https://n.example.com/story/{n}"), "https://n.example.com/feed"
+    )
     assert [e.url for e in entries] == ["https://n.example.com/story/0", "https://n.example.com/story/1"]
 
 
 def test_a_changed_guid_on_the_same_link_is_not_a_new_entry(tmp_path):
     feed = "https://n.example.com/feed"
-    first = feeds.parse_feed(rss_feed([("a", "https://n.example.com/a"), ("b", "https://n.example.com/b")],
-                                      guid_for=lambda n, link: f"v1-{n}"), feed)[1]
-    second = feeds.parse_feed(rss_feed([("a", "https://n.example.com/a?utm_medium=x"), ("b", "https://n.example.com/b")],
-                                       guid_for=lambda n, link: f"v2-{n}"), feed)[1]
+    first = feeds.parse_feed(
+        rss_feed(
+            [("a", "https://n.example.com/a"), ("b", "https://n.example.com/b")], guid_for=lambda n, link: f"v1-{n}"
+        ),
+        feed,
+    )[1]
+    second = feeds.parse_feed(
+        rss_feed(
+            [("a", "https://n.example.com/a?utm_medium=x"), ("b", "https://n.example.com/b")],
+            guid_for=lambda n, link: f"v2-{n}",
+        ),
+        feed,
+    )[1]
     assert {e.entry_key for e in first}.isdisjoint(e.entry_key for e in second)
     warehouse = Warehouse(tmp_path / "lake")
     try:
         state = FeedState(feed_url=feed)
-        assert warehouse.commit_poll([(state, None)], first, [], "r1") == 2
-        assert warehouse.commit_poll([(state, None)], second, [], "r2") == 0
-        assert sorted(e.url for e in warehouse.pending_entries(3)) == ["https://n.example.com/a", "https://n.example.com/b"]
+        assert warehouse.commit_poll([PolledFeed(state)], first, [], "r1") == PollCommit(2, {feed: 2})
+        assert warehouse.commit_poll([PolledFeed(state)], second, [], "r2") == PollCommit(0, {})
+        assert sorted(e.url for e in warehouse.pending_entries(3)) == [
+            "https://n.example.com/a",
+            "https://n.example.com/b",
+        ]
     finally:
         warehouse.close()
 
@@ -233,13 +265,20 @@ def test_a_changed_guid_on_the_same_link_is_not_a_new_entry(tmp_path):
 def test_feed_state_round_trips_through_the_lake_with_its_schedule(tmp_path):
     warehouse = Warehouse(tmp_path / "lake")
     try:
-        state = FeedState(feed_url="https://n.example.com/feed", poll_url="https://n.example.com/moved",
-                          redirect_candidate=None, poll_interval_s=900, next_poll_at=NOW, error_count=2,
-                          last_error="feed … answered HTTP 500")
-        warehouse.commit_poll([(state, "Name")], [], [], "r1")
+        state = FeedState(
+            feed_url="https://n.example.com/feed",
+            poll_url="https://n.example.com/moved",
+            redirect_candidate=None,
+            poll_interval_s=900,
+            next_poll_at=NOW,
+            error_count=2,
+            last_error="feed … answered HTTP 500",
+        )
+        warehouse.commit_poll([PolledFeed(state, "Name")], [], [], "r1")
         assert warehouse.feed_states()[state.feed_url] == state
-        row = warehouse.con.execute("SELECT feed_url, title, error_count, last_error, next_poll_at, poll_url "
-                                    "FROM feeds").fetchall()
+        row = warehouse.con.execute(
+            "SELECT feed_url, title, error_count, last_error, next_poll_at, poll_url FROM feeds"
+        ).fetchall()
         assert row == [(state.feed_url, "Name", 2, state.last_error, NOW, state.poll_url)]
     finally:
         warehouse.close()

@@ -4,26 +4,30 @@ due. Also: subscriptions imported from OPML, and the CLI switches."""
 
 from __future__ import annotations
 
-from conftest import query
-
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
-from hostile_server import MIB, HostileServer, Reply, rss_feed
-from newsweb import ARTICLES, article_page
 
 from flows.ingest import ingest
 from newsflow import cli
+from newsflow.clock import utcnow
+
+from conftest import query
+from hostile_server import MIB, HostileServer, Reply, rss_feed
+from newsweb import ARTICLES, article_page
 
 HTML = "text/html; charset=utf-8"
 
 
-
-
 @pytest.fixture
 def quick_limits(monkeypatch):
-    for key, value in {"NEWSFLOW_TOTAL_TIMEOUT": "1.5", "NEWSFLOW_READ_TIMEOUT": "1", "NEWSFLOW_PER_HOST_DELAY": "0",
-                       "NEWSFLOW_MAX_FEED_BYTES": str(4 * MIB), "NEWSFLOW_POLL_JITTER": "0"}.items():
+    for key, value in {
+        "NEWSFLOW_TOTAL_TIMEOUT": "1.5",
+        "NEWSFLOW_READ_TIMEOUT": "1",
+        "NEWSFLOW_PER_HOST_DELAY": "0",
+        "NEWSFLOW_MAX_FEED_BYTES": str(4 * MIB),
+        "NEWSFLOW_POLL_JITTER": "0",
+    }.items():
         monkeypatch.setenv(key, value)
 
 
@@ -42,7 +46,9 @@ def _hostile_web(server: HostileServer, busy: HostileServer) -> dict[str, str]:
     feeds["broken"] = server.add("/broken.xml", Reply(500, b"oops", content_type="text/plain"))
     server.redirect("/loop-a.xml", "/loop-b.xml")
     feeds["loop"] = server.redirect("/loop-b.xml", "/loop-a.xml")
-    feeds["html"] = server.add("/page.xml", Reply(200, b"<!doctype html><html><body>hi</body></html>", content_type=HTML))
+    feeds["html"] = server.add(
+        "/page.xml", Reply(200, b"<!doctype html><html><body>hi</body></html>", content_type=HTML)
+    )
     feeds["empty"] = server.add("/empty.xml", Reply(200, b""))
     full = rss_feed([(ARTICLES["patriots"]["title"], server.url("/news/patriots.html")), ("Lost", server.url("/x"))])
     feeds["truncated"] = server.add("/cut.xml", Reply(200, full[: full.index(b"<item><title>Lost")] + b"<item><ti"))
@@ -52,19 +58,24 @@ def _hostile_web(server: HostileServer, busy: HostileServer) -> dict[str, str]:
 
 
 def test_one_run_over_hostile_feeds_completes_and_the_next_polls_only_what_is_due(
-        prefect_api_url, data_dir, write_feeds, quick_limits):
+    prefect_api_url, data_dir, write_feeds, quick_limits
+):
     with HostileServer() as server, HostileServer() as busy:
         feeds = _hostile_web(server, busy)
         feeds_file = write_feeds(*feeds.values())
-        before = datetime.now(timezone.utc).replace(tzinfo=None)
+        before = utcnow()
 
         totals = ingest(feeds_file=str(feeds_file), data_dir=str(data_dir), allow_private_networks=True)
 
         assert totals["feeds_polled"] == len(feeds)
         assert totals["feeds_failed"] == len(feeds) - 2  # all but the good and the truncated feed
         assert totals["articles_stored"] == 3  # s400, howitzers, and patriots from the truncated feed
-        rows = {url: rest for url, *rest in query(
-            data_dir, "SELECT feed_url, last_status, error_count, last_error, next_poll_at FROM feeds")}
+        rows = {
+            url: rest
+            for url, *rest in query(
+                data_dir, "SELECT feed_url, last_status, error_count, last_error, next_poll_at FROM feeds"
+            )
+        }
         assert set(rows) == set(feeds.values())
         for name, url in feeds.items():
             status, errors, error, next_poll = rows[url]
@@ -100,10 +111,13 @@ def test_imported_subscriptions_are_polled_listed_and_exported(prefect_api_url, 
         server.add("/news/s400.html", Reply(200, article_page("s400").encode(), content_type=HTML))
         feed = server.conditional("/feed.xml", rss_feed([(ARTICLES["s400"]["title"], server.url("/news/s400.html"))]))
         opml = tmp_path / "subs.opml"
-        opml.write_text(f"""<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
+        opml.write_text(
+            f"""<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body>
             <outline text="Defence"><outline type="rss" text="Hostile &amp; Co" xmlUrl="{feed}"/></outline>
             <outline type="rss" text="Never polled" xmlURL="http://127.0.0.1:9/never.xml"/>
-            </body></opml>""", encoding="utf-8")
+            </body></opml>""",
+            encoding="utf-8",
+        )
 
         assert cli.main(["feeds", "import", str(opml), "--data-dir", str(data_dir)]) == 0
         assert "2 new" in capsys.readouterr().out
@@ -127,6 +141,7 @@ def test_imported_subscriptions_are_polled_listed_and_exported(prefect_api_url, 
         round_trip = tmp_path / "again.opml"
         round_trip.write_text(exported, encoding="utf-8")
         from newsflow.feedlist import load_feed_list
+
         assert {s.url for s in load_feed_list(round_trip)} == set(listed)
 
 

@@ -8,12 +8,13 @@ import subprocess
 import threading
 import time
 
-from conftest import newsflow_bin
-from newsweb import article_page, rss
 from werkzeug import Response
 
 import newsflow
 from flows.ingest import ingest
+
+from conftest import newsflow_bin
+from newsweb import article_page, rss
 
 PAGES = ["s400", "s400_copy", "howitzers", "patriots", "club_sanction"]
 
@@ -45,12 +46,17 @@ def _count(data_dir, sql):
 
 
 def test_a_killed_run_loses_nothing_committed_and_the_next_run_completes(
-        httpserver, prefect_api_url, subprocess_env, data_dir, write_feeds):
+    httpserver, prefect_api_url, subprocess_env, data_dir, write_feeds
+):
     feeds = write_feeds(_serve_slow_site(httpserver, copies=4, delay=0.25))
     env = dict(subprocess_env, NEWSFLOW_BATCH_SIZE="3", NEWSFLOW_PER_HOST_CONNECTIONS="1")
-    process = subprocess.Popen([newsflow_bin(), "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
-                                "--allow-private-networks"], env=env, start_new_session=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [newsflow_bin(), "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir), "--allow-private-networks"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 180
         stored = 0
@@ -77,11 +83,17 @@ def test_a_killed_run_loses_nothing_committed_and_the_next_run_completes(
     assert _count(data_dir, "SELECT count(*) FROM article_rows") == 20
     assert _count(data_dir, "SELECT count(*) - count(DISTINCT article_id) FROM article_rows") == 0
     assert totals["articles_stored"] == 20 - stored_at_kill
-    assert _count(data_dir, "SELECT count(*) FROM (SELECT article_id, tag FROM article_tags GROUP BY ALL HAVING count(*) > 1)") == 0
+    assert (
+        _count(
+            data_dir, "SELECT count(*) FROM (SELECT article_id, tag FROM article_tags GROUP BY ALL HAVING count(*) > 1)"
+        )
+        == 0
+    )
 
 
 def test_a_reader_holding_the_warehouse_open_does_not_block_an_ingest(
-        httpserver, prefect_api_url, subprocess_env, data_dir, write_feeds):
+    httpserver, prefect_api_url, subprocess_env, data_dir, write_feeds
+):
     first = write_feeds(_serve_slow_site(httpserver, copies=1, delay=0.0))
     ingest(feeds_file=str(first), data_dir=str(data_dir), allow_private_networks=True)
     httpserver.clear()
@@ -104,12 +116,37 @@ def test_a_reader_holding_the_warehouse_open_does_not_block_an_ingest(
     thread = threading.Thread(target=keep_reading)
     thread.start()
     try:
-        result = subprocess.run([newsflow_bin(), "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
-                                 "--allow-private-networks", "--all"], env=subprocess_env, capture_output=True, text=True,
-                                timeout=300)
-        during = subprocess.run([newsflow_bin(), "sql", "--data-dir", str(data_dir), "--format", "json",
-                                 "SELECT count(*) AS n FROM articles"], env=subprocess_env, capture_output=True,
-                                text=True, timeout=120)
+        result = subprocess.run(
+            [
+                newsflow_bin(),
+                "ingest",
+                "--feeds",
+                str(feeds),
+                "--data-dir",
+                str(data_dir),
+                "--allow-private-networks",
+                "--all",
+            ],
+            env=subprocess_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        during = subprocess.run(
+            [
+                newsflow_bin(),
+                "sql",
+                "--data-dir",
+                str(data_dir),
+                "--format",
+                "json",
+                "SELECT count(*) AS n FROM articles",
+            ],
+            env=subprocess_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         stop.set()
         thread.join()

@@ -7,12 +7,13 @@ import asyncio
 import time
 
 import pytest
-from hostile_server import HostileServer, Reply
 
 from extractors.fetch import fetch_pages
 from extractors.robots import RobotsCache, parse_robots
 from newsflow.models import Failure, FeedEntry, Page
 from newsflow.settings import Settings
+
+from hostile_server import HostileServer, Reply
 
 PAGE = Reply(200, b"<html><body><p>article</p></body></html>", content_type="text/html; charset=utf-8")
 
@@ -22,8 +23,10 @@ def _settings(**overrides) -> Settings:
 
 
 def _entries(*urls: str) -> list[FeedEntry]:
-    return [FeedEntry(entry_key=str(n), feed_url="f", url=u, guid=None, title=None, published_at=None)
-            for n, u in enumerate(urls)]
+    return [
+        FeedEntry(entry_key=str(n), feed_url="f", url=u, guid=None, title=None, published_at=None)
+        for n, u in enumerate(urls)
+    ]
 
 
 @pytest.fixture
@@ -62,8 +65,10 @@ def test_a_group_naming_newsflow_replaces_the_star_group():
 
 
 def test_disallowed_pages_are_skipped_with_a_reason_and_robots_txt_is_read_once(server):
-    server.add("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /private/\nAllow: /private/open",
-                                    content_type="text/plain"))
+    server.add(
+        "/robots.txt",
+        Reply(200, b"User-agent: *\nDisallow: /private/\nAllow: /private/open", content_type="text/plain"),
+    )
     urls = [server.url(p) for p in ("/news/a.html", "/news/b.html", "/private/c.html", "/private/open.html")]
     robots = RobotsCache()
     results = asyncio.run(fetch_pages(_entries(*urls), _settings(), robots))
@@ -82,9 +87,15 @@ def test_the_switch_turns_robots_txt_off(server):
     assert isinstance(results[0], Page) and server.hits("/robots.txt") == 0
 
 
-@pytest.mark.parametrize("robots", [None, Reply(404, b"gone", content_type="text/plain"),
-                                    Reply(503, b"down", content_type="text/plain"),
-                                    Reply(200, b"<html>not robots</html>", content_type="text/html")])
+@pytest.mark.parametrize(
+    "robots",
+    [
+        None,
+        Reply(404, b"gone", content_type="text/plain"),
+        Reply(503, b"down", content_type="text/plain"),
+        Reply(200, b"<html>not robots</html>", content_type="text/html"),
+    ],
+)
 def test_missing_or_broken_robots_txt_allows_everything(server, robots):
     if robots is not None:
         server.add("/robots.txt", robots)
@@ -95,8 +106,9 @@ def test_missing_or_broken_robots_txt_allows_everything(server, robots):
 def test_a_slow_robots_txt_does_not_hang_the_fetch(server):
     server.slow_drip("/robots.txt", interval=0.2, content_type="text/plain")
     started = time.monotonic()
-    results = asyncio.run(fetch_pages(_entries(server.url("/news/a.html"), server.url("/news/b.html")),
-                                      _settings(robots_timeout=0.5)))
+    results = asyncio.run(
+        fetch_pages(_entries(server.url("/news/a.html"), server.url("/news/b.html")), _settings(robots_timeout=0.5))
+    )
     assert all(isinstance(r, Page) for r in results)
     assert time.monotonic() - started < 3 and server.hits("/robots.txt") == 1
 

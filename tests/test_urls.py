@@ -24,6 +24,8 @@ def test_bylines_and_author_fields_naming_a_wire_credit_it():
 
     assert find_syndicated_from("By Jane Doe, Reuters\nWASHINGTON - The sale...", "", [], "Yahoo News") == "Reuters"
     assert find_syndicated_from("Text.", '<meta name="author" content="AFP">', [], "Portal") == "AFP"
-    assert find_syndicated_from("NEW DELHI, Nov 14 (Northline Wire) - Russia...", "", [], "Dailyfold") == "Northline Wire"
-    assert find_syndicated_from("By Reuters staff\nText.", "", [], "Reuters") is None      # its own story
+    assert (
+        find_syndicated_from("NEW DELHI, Nov 14 (Northline Wire) - Russia...", "", [], "Dailyfold") == "Northline Wire"
+    )
+    assert find_syndicated_from("By Reuters staff\nText.", "", [], "Reuters") is None  # its own story
     assert find_syndicated_from("By Jane Doe\nText.", '<meta name="author" content="Jane Doe">', [], "Herald") is None

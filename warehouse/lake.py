@@ -7,12 +7,15 @@ plain DuckDB file does not (one process holds its lock). Extensions load from th
 from __future__ import annotations
 
 import importlib
-import time
 from pathlib import Path
 
 import duckdb
 
+from newsflow.retry import with_retry
+
 CATALOG_NAME = "lake"
+# Views in views.sql that other views are built on; every other view is public, in the README.
+INTERNAL_VIEWS = frozenset({"latest_articles", "story_originals"})
 _EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite_scanner"}
 _SQL_DIR = Path(__file__).parent
 
@@ -23,10 +26,14 @@ class WarehouseMissingError(Exception):
 
 def extension_path(name: str) -> Path:
     module = importlib.import_module(_EXTENSIONS[name])
-    matches = sorted(Path(module.__file__).parent.glob(f"extensions/v{duckdb.__version__}/{name}.duckdb_extension"))
+    matches = sorted(
+        Path(module.__file__ or "").parent.glob(f"extensions/v{duckdb.__version__}/{name}.duckdb_extension")
+    )
     if not matches:
-        raise RuntimeError(f"the {name} extension for DuckDB {duckdb.__version__} is not installed; "
-                           f"run `pip install {_EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}`")
+        raise RuntimeError(
+            f"the {name} extension for DuckDB {duckdb.__version__} is not installed; "
+            f"run `pip install {_EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}`"
+        )
     return matches[0]
 
 
@@ -39,8 +46,7 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     lake_dir = Path(lake_dir)
     if read_only and not catalog_path(lake_dir).exists():
         raise WarehouseMissingError(f"no warehouse at {lake_dir}: run `newsflow ingest` first")
-    con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
     for name in _EXTENSIONS:
         con.execute(f"LOAD '{extension_path(name)}'")
     options = [f"DATA_PATH '{(lake_dir / 'data').as_posix()}/'", "META_BUSY_TIMEOUT 10000"]
@@ -49,8 +55,9 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     else:
         lake_dir.mkdir(parents=True, exist_ok=True)
         options.append("META_JOURNAL_MODE 'WAL'")
-    con.execute(f"ATTACH 'ducklake:sqlite:{catalog_path(lake_dir).as_posix()}' AS {CATALOG_NAME} "
-                f"({', '.join(options)})")
+    con.execute(
+        f"ATTACH 'ducklake:sqlite:{catalog_path(lake_dir).as_posix()}' AS {CATALOG_NAME} ({', '.join(options)})"
+    )
     con.execute(f"USE {CATALOG_NAME}")
     return con
 
@@ -62,16 +69,12 @@ def initialise(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def is_transient(exc: Exception) -> bool:
+    """A catalog lock or write conflict, which clears when the other writer finishes."""
+    if not isinstance(exc, duckdb.Error):
+        return False
     text = str(exc).lower()
     return "database is locked" in text or "conflict" in text or "busy" in text
 
 
 def run_with_retry(con: duckdb.DuckDBPyConnection, sql: str, attempts: int = 8) -> None:
-    for attempt in range(attempts):
-        try:
-            con.execute(sql)
-            return
-        except duckdb.Error as exc:
-            if attempt == attempts - 1 or not is_transient(exc):
-                raise
-            time.sleep(min(2.0, 0.05 * 2 ** attempt))
+    with_retry(lambda: con.execute(sql), transient=is_transient, attempts=attempts)

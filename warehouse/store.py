@@ -6,44 +6,163 @@ absent, so repeating an ingest, or resuming a killed one, never adds duplicates.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from newsflow.models import Deal, Entity, Failure, FeedEntry, FeedSource, FeedState, SanctionAction, Tag
+from newsflow.clock import utcnow
+from newsflow.models import (
+    FINAL_OUTCOMES,
+    ArticleEntity,
+    ArticleFrames,
+    ArticleTag,
+    BatchResult,
+    Failure,
+    FeedEntry,
+    FeedSource,
+    FeedState,
+    IndexedVersion,
+    PollCommit,
+    PolledFeed,
+    StoredText,
+    VersionStamp,
+    WarehouseCounts,
+)
+from newsflow.retry import with_retry
 from warehouse import lake
 
-FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
-                      "last_status", "error_count", "last_error", "next_poll_at", "poll_url",
-                      "redirect_candidate", "poll_interval_s")
+FEED_STATE_COLUMNS = (
+    "feed_url",
+    "name",
+    "title",
+    "etag",
+    "last_modified",
+    "body_hash",
+    "last_polled_at",
+    "last_status",
+    "error_count",
+    "last_error",
+    "next_poll_at",
+    "poll_url",
+    "redirect_candidate",
+    "poll_interval_s",
+)
 
 
-# (article_id, deals, sanction actions, tagger version): the frames of one tagged article.
-Frames = tuple[str, list[Deal], list[SanctionAction], str]
-DEAL_COLUMNS = ("article_id", "deal_no", "systems", "categories", "from_gazetteer", "quantity", "suppliers",
-                "recipients", "value_usd", "status", "evidence", "tagger_version")
-SANCTION_COLUMNS = ("article_id", "action_no", "action", "sanctioning", "target", "target_kind", "regime",
-                    "evidence", "tagger_version")
+DEAL_COLUMNS = (
+    "article_id",
+    "deal_no",
+    "systems",
+    "categories",
+    "from_gazetteer",
+    "quantity",
+    "suppliers",
+    "recipients",
+    "value_usd",
+    "status",
+    "evidence",
+    "tagger_version",
+)
+SANCTION_COLUMNS = (
+    "article_id",
+    "action_no",
+    "action",
+    "sanctioning",
+    "target",
+    "target_kind",
+    "regime",
+    "evidence",
+    "tagger_version",
+)
+TAG_COLUMNS = ("article_id", "tag", "score", "evidence", "tagger_version")
+ENTITY_COLUMNS = ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version")
+OUTCOME_COLUMNS = ("url", "entry_key", "outcome", "detail", "decided_at")
+
+Row = dict[str, Any]
 
 
-def _frame_rows(frames: list[Frames]) -> tuple[list[dict], list[dict]]:
-    deals = [dict(article_id=a, deal_no=n, systems=[x.name for x in d.systems],
-                  categories=[x.category for x in d.systems], from_gazetteer=[x.from_gazetteer for x in d.systems],
-                  quantity=d.quantity, suppliers=list(d.supplier), recipients=list(d.recipient),
-                  value_usd=d.value_usd, status=d.status, evidence=d.evidence, tagger_version=v)
-             for a, ds, _, v in frames for n, d in enumerate(ds, 1)]
-    actions = [dict(article_id=a, action_no=n, action=x.action, sanctioning=x.sanctioning, target=x.target,
-                    target_kind=x.target_kind, regime=x.regime, evidence=x.evidence, tagger_version=v)
-               for a, _, xs, v in frames for n, x in enumerate(xs, 1)]
+def _table(rows: list[Row], columns: Iterable[str]) -> pa.Table:
+    columns = list(columns)
+    return (
+        pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
+        if rows
+        else pa.table({c: pa.array([], pa.null()) for c in columns})
+    )
+
+
+def _tag_rows(tags: list[ArticleTag]) -> list[Row]:
+    return [
+        dict(
+            article_id=t.article_id,
+            tag=t.tag.tag,
+            score=t.tag.score,
+            evidence=t.tag.evidence,
+            tagger_version=t.tagger_version,
+        )
+        for t in tags
+    ]
+
+
+def _entity_rows(entities: list[ArticleEntity]) -> list[Row]:
+    return [
+        dict(
+            article_id=e.article_id,
+            kind=e.entity.kind,
+            name=e.entity.name,
+            role=e.entity.role,
+            value_usd=e.entity.value_usd,
+            mention=e.entity.mention,
+            category=e.entity.category,
+            in_deal=e.entity.in_deal,
+            tagger_version=e.tagger_version,
+        )
+        for e in entities
+    ]
+
+
+def _frame_rows(frames: list[ArticleFrames]) -> tuple[list[Row], list[Row]]:
+    deals = [
+        dict(
+            article_id=f.article_id,
+            deal_no=n,
+            systems=[x.name for x in d.systems],
+            categories=[x.category for x in d.systems],
+            from_gazetteer=[x.from_gazetteer for x in d.systems],
+            quantity=d.quantity,
+            suppliers=list(d.supplier),
+            recipients=list(d.recipient),
+            value_usd=d.value_usd,
+            status=d.status,
+            evidence=d.evidence,
+            tagger_version=f.tagger_version,
+        )
+        for f in frames
+        for n, d in enumerate(f.deals, 1)
+    ]
+    actions = [
+        dict(
+            article_id=f.article_id,
+            action_no=n,
+            action=x.action,
+            sanctioning=x.sanctioning,
+            target=x.target,
+            target_kind=x.target_kind,
+            regime=x.regime,
+            evidence=x.evidence,
+            tagger_version=f.tagger_version,
+        )
+        for f in frames
+        for n, x in enumerate(f.sanction_actions, 1)
+    ]
     return deals, actions
 
 
-def _insert_frames(con: duckdb.DuckDBPyConnection, frames: list[Frames], replace: list[str]) -> None:
+def _insert_frames(con: duckdb.DuckDBPyConnection, frames: list[ArticleFrames], replace: list[str]) -> None:
     """Replace the deal and sanction rows of `replace` (article ids), then add `frames`."""
     if replace:
         con.execute("DELETE FROM deal_rows WHERE article_id IN (SELECT unnest(?))", [replace])
@@ -53,17 +172,11 @@ def _insert_frames(con: duckdb.DuckDBPyConnection, frames: list[Frames], replace
     Warehouse._insert(con, "sanction_rows", actions, SANCTION_COLUMNS)
 
 
-def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
-    columns = list(columns)
-    return pa.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows]) if rows else pa.table(
-        {c: pa.array([], pa.null()) for c in columns})
-
-
 class Warehouse:
     """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
     concurrency limit); readers may come and go freely."""
 
-    def __init__(self, lake_dir: Path):
+    def __init__(self, lake_dir: Path) -> None:
         self.con = lake.connect(lake_dir)
         lake.initialise(self.con)
 
@@ -73,24 +186,32 @@ class Warehouse:
     # -- transactions --------------------------------------------------------------------------
 
     def _transaction(self, body: Callable[[duckdb.DuckDBPyConnection], None], attempts: int = 8) -> None:
-        for attempt in range(attempts):
+        def attempt() -> None:
             try:
                 self.con.execute("BEGIN TRANSACTION")
                 body(self.con)
                 self.con.execute("COMMIT")
-                return
-            except duckdb.Error as exc:
+            except duckdb.Error:
                 try:
                     self.con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
-                if attempt == attempts - 1 or not lake.is_transient(exc):
-                    raise
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+                raise
+
+        with_retry(attempt, transient=lake.is_transient, attempts=attempts)
+
+    def _scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        row = self.con.execute(sql, params or []).fetchone()
+        return row[0] if row else None
 
     @staticmethod
-    def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: Iterable[str],
-                unless_exists: str | None = None) -> None:
+    def _insert(
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        rows: list[Row],
+        columns: Iterable[str],
+        unless_exists: str | None = None,
+    ) -> None:
         if not rows:
             return
         columns = list(columns)
@@ -108,21 +229,25 @@ class Warehouse:
 
     def feed_states(self) -> dict[str, FeedState]:
         rows = self.con.execute(f"SELECT {', '.join(FEED_STATE_COLUMNS)} FROM feed_state").fetchall()
-        states = {}
+        states: dict[str, FeedState] = {}
         for row in rows:
-            values = dict(zip(FEED_STATE_COLUMNS, row))
+            values = dict(zip(FEED_STATE_COLUMNS, row, strict=True))
             values.pop("name")
             states[values["feed_url"]] = FeedState(**values)
         return states
 
-    def commit_poll(self, states: list[tuple[FeedState, str | None]], entries: list[FeedEntry],
-                    failures: list[Failure], run_id: str) -> int:
-        """Store polled feed states, new entries and feed failures at once. Returns the number of
-        entries that were new."""
-        now = datetime.utcnow()
+    def _entries_by_feed(self) -> dict[str, int]:
+        return dict(self.con.execute("SELECT feed_url, count(*) FROM entries GROUP BY feed_url").fetchall())
+
+    def commit_poll(
+        self, polled: list[PolledFeed], entries: list[FeedEntry], failures: list[Failure], run_id: str
+    ) -> PollCommit:
+        """Store polled feed states, new entries and feed failures at once, and say how many
+        entries were new, per feed."""
+        now = utcnow()
         entry_rows = [dict(asdict(e), first_seen_at=now) for e in entries]
-        state_rows = [dict(asdict(state), name=name) for state, name in states]
-        before = self.con.execute("SELECT count(*) FROM entries").fetchone()[0]
+        state_rows = [dict(asdict(p.state), name=p.name) for p in polled]
+        before = self._entries_by_feed()
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if state_rows:
@@ -130,39 +255,47 @@ class Warehouse:
                 con.execute("DELETE FROM feed_state WHERE feed_url IN (SELECT feed_url FROM polled)")
                 con.unregister("polled")
             self._insert(con, "feed_state", state_rows, FEED_STATE_COLUMNS)
-            self._insert(con, "entries", entry_rows,
-                         ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at",
-                          "first_seen_at"),
-                         # An item whose GUID changed but whose link did not is not a new entry.
-                         unless_exists="t.entry_key = incoming.entry_key OR "
-                                       "(t.url = incoming.url AND t.feed_url = incoming.feed_url)")
+            self._insert(
+                con,
+                "entries",
+                entry_rows,
+                ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at", "first_seen_at"),
+                # An item whose GUID changed but whose link did not is not a new entry.
+                unless_exists="t.entry_key = incoming.entry_key OR "
+                "(t.url = incoming.url AND t.feed_url = incoming.feed_url)",
+            )
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
 
         update_rows = self._updated_pages(entries, now)
         self._transaction(body)
-        return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+        after = self._entries_by_feed()
+        new_by_feed = {url: count - before.get(url, 0) for url, count in after.items() if count > before.get(url, 0)}
+        return PollCommit(new_entries=sum(new_by_feed.values()), new_by_feed=new_by_feed)
 
-    def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[dict]:
+    def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[Row]:
         """Stored pages whose feed item now carries a later `updated` stamp than any seen before."""
-        stamped = {}
+        stamped: dict[str, datetime] = {}
         for e in entries:
             if e.updated_at is not None and (e.url not in stamped or e.updated_at > stamped[e.url]):
                 stamped[e.url] = e.updated_at
         if not stamped:
             return []
-        known = dict(self.con.execute("""
+        known = dict(
+            self.con.execute(
+                """
             SELECT a.url, greatest(max(e.updated_at), max(e.published_at), max(u.updated_at))
             FROM (SELECT DISTINCT url FROM article_rows WHERE url IN (SELECT unnest($urls))) a
             LEFT JOIN entries e USING (url) LEFT JOIN entry_updates u USING (url)
-            GROUP BY a.url""", {"urls": list(stamped)}).fetchall())
-        return [dict(url=url, updated_at=stamp, seen_at=now) for url, stamp in stamped.items()
-                if url in known and (known[url] is None or stamp > known[url])]
-
-    def new_entries_by_feed(self, since: datetime) -> dict[str, int]:
-        """How many entries each feed added since `since` (a poll's commit time)."""
-        return dict(self.con.execute(
-            "SELECT feed_url, count(*) FROM entries WHERE first_seen_at >= ? GROUP BY feed_url", [since]).fetchall())
+            GROUP BY a.url""",
+                {"urls": list(stamped)},
+            ).fetchall()
+        )
+        return [
+            dict(url=url, updated_at=stamp, seen_at=now)
+            for url, stamp in stamped.items()
+            if url in known and (known[url] is None or stamp > known[url])
+        ]
 
     def subscriptions(self) -> list[FeedSource]:
         """Feeds added with `newsflow feeds import`, oldest first."""
@@ -171,12 +304,20 @@ class Warehouse:
 
     def add_subscriptions(self, sources: list[FeedSource]) -> int:
         """Subscribe to feeds not yet subscribed to; returns how many were new."""
-        now = datetime.utcnow()
+        now = utcnow()
         rows = [dict(feed_url=s.url, name=s.name, added_at=now) for s in {s.url: s for s in sources}.values()]
-        before = self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0]
-        self._transaction(lambda con: self._insert(con, "subscriptions", rows, ("feed_url", "name", "added_at"),
-                                                   unless_exists="t.feed_url = incoming.feed_url"))
-        return self.con.execute("SELECT count(*) FROM subscriptions").fetchone()[0] - before
+        before: int = self._scalar("SELECT count(*) FROM subscriptions")
+        self._transaction(
+            lambda con: self._insert(
+                con,
+                "subscriptions",
+                rows,
+                ("feed_url", "name", "added_at"),
+                unless_exists="t.feed_url = incoming.feed_url",
+            )
+        )
+        after: int = self._scalar("SELECT count(*) FROM subscriptions")
+        return after - before
 
     def pending_entries(self, max_attempts: int, limit: int | None = None) -> list[FeedEntry]:
         """Entry URLs with no final outcome yet: new ones, and retryable failures with attempts
@@ -186,7 +327,7 @@ class Warehouse:
                 SELECT url, max(seen_at) AS announced FROM entry_updates GROUP BY url
             ), outcome AS (
                 -- Only outcomes after the page was last announced as updated count.
-                SELECT f.url, bool_or(f.outcome IN ('stored', 'skipped', 'failed')) AS final,
+                SELECT f.url, bool_or(list_contains($final, f.outcome)) AS final,
                        count(*) FILTER (WHERE f.outcome = 'retry') AS retries
                 FROM fetch_outcomes f LEFT JOIN updates u USING (url)
                 WHERE u.announced IS NULL OR f.decided_at >= u.announced
@@ -194,7 +335,7 @@ class Warehouse:
             ), candidates AS (
                 SELECT e.*, row_number() OVER (PARTITION BY e.url ORDER BY e.first_seen_at, e.entry_key) AS n
                 FROM entries e LEFT JOIN outcome o USING (url) LEFT JOIN updates u USING (url)
-                WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < ?
+                WHERE coalesce(o.final, false) = false AND coalesce(o.retries, 0) < $max_attempts
                   AND (e.url NOT IN (SELECT url FROM article_rows) OR u.announced IS NOT NULL)
             )
             SELECT entry_key, feed_url, url, guid, title, published_at, updated_at FROM candidates WHERE n = 1
@@ -202,51 +343,88 @@ class Warehouse:
         """
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [FeedEntry(*row) for row in self.con.execute(sql, [max_attempts]).fetchall()]
+        params = {"final": list(FINAL_OUTCOMES), "max_attempts": max_attempts}
+        return [FeedEntry(*row) for row in self.con.execute(sql, params).fetchall()]
 
     # -- articles ------------------------------------------------------------------------------
 
-    def story_index_rows(self, from_seq: int = 0) -> list[tuple]:
+    def story_index_rows(self, from_seq: int = 0) -> list[IndexedVersion]:
         """Article versions for the story index, in the order they were indexed."""
-        return self.con.execute("""
+        return [
+            IndexedVersion(*row)
+            for row in self.con.execute(
+                """
             SELECT article_id, story_id, canonical_url, content_hash, signature, coalesce(n_shingles, 0), published_at
             FROM article_rows WHERE coalesce(seq, -1) >= ? OR (seq IS NULL AND ? = 0)
             ORDER BY seq NULLS FIRST, fetched_at, article_id
-        """, [from_seq, from_seq]).fetchall()
+        """,
+                [from_seq, from_seq],
+            ).fetchall()
+        ]
 
     def article_at_seq(self, seq: int) -> str | None:
-        row = self.con.execute("SELECT article_id FROM article_rows WHERE seq = ?", [seq]).fetchone()
-        return row[0] if row else None
+        found: str | None = self._scalar("SELECT article_id FROM article_rows WHERE seq = ?", [seq])
+        return found
 
-    def latest_version(self, article_id: str) -> tuple[int, str] | None:
-        """(version, content_hash) of the newest stored version of an article."""
-        return self.con.execute("""
+    def latest_version(self, article_id: str) -> VersionStamp | None:
+        """The newest stored version of an article, with its content hash."""
+        row = self.con.execute(
+            """
             SELECT coalesce(version, 1), content_hash FROM article_rows WHERE article_id = ?
-            ORDER BY coalesce(version, 1) DESC LIMIT 1""", [article_id]).fetchone()
+            ORDER BY coalesce(version, 1) DESC LIMIT 1""",
+            [article_id],
+        ).fetchone()
+        return VersionStamp(*row) if row else None
 
-    def commit_batch(self, articles: list[dict], tags: list[tuple[str, Tag, str]],
-                     entities: list[tuple[str, Entity, str]], outcomes: list[dict],
-                     failures: list[Failure], run_id: str, frames: list[Frames] | None = None) -> None:
-        """One transaction per batch: article versions with their tags, entities and frames, and the
+    def commit_batch(self, batch: BatchResult | list[Row], *legacy: Any) -> None:
+        """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
-        version of an article replaces that article's tags and entities."""
-        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
-                    for a, t, v in tags]
-        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
-                       for a, e, v in entities]
+        version of an article replaces that article's tags and entities.
+
+        Call it as `commit_batch(BatchResult(...), run_id)`."""
+        if isinstance(batch, BatchResult):
+            (run_id,) = legacy
+            self._commit_rows(
+                [asdict(a) for a in batch.articles],
+                _tag_rows(batch.tags),
+                _entity_rows(batch.entities),
+                [asdict(o) for o in batch.outcomes],
+                batch.failures,
+                run_id,
+                batch.frames,
+            )
+        else:
+            # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
+            # form, commit_batch(article_dicts, [], [], [], [], run_id); the lead moves it to
+            # BatchResult after merging and deletes this branch.
+            *_, run_id = legacy
+            self._commit_rows(batch, [], [], [], [], run_id)
+
+    def _commit_rows(
+        self,
+        articles: list[Row],
+        tag_rows: list[Row],
+        entity_rows: list[Row],
+        outcomes: list[Row],
+        failures: list[Failure],
+        run_id: str,
+        frames: list[ArticleFrames] | None = None,
+    ) -> None:
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
         if keys:
-            existing = set(self.con.execute(
-                "SELECT article_id, coalesce(version, 1) FROM article_rows WHERE article_id IN (SELECT unnest(?))",
-                [[k[0] for k in keys]]).fetchall())
+            existing = set(
+                self.con.execute(
+                    "SELECT article_id, coalesce(version, 1) FROM article_rows WHERE article_id IN (SELECT unnest(?))",
+                    [[k[0] for k in keys]],
+                ).fetchall()
+            )
         articles = [a for a in articles if (a["article_id"], a["version"]) not in existing]
         fresh = {a["article_id"] for a in articles}
         updated = sorted({a["article_id"] for a in articles if a["version"] > 1})
         tag_rows = [t for t in tag_rows if t["article_id"] in fresh]
         entity_rows = [e for e in entity_rows if e["article_id"] in fresh]
-        frames = [f for f in frames or [] if f[0] in fresh]
+        fresh_frames = [f for f in frames or [] if f.article_id in fresh]
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if updated:
@@ -254,57 +432,77 @@ class Warehouse:
                 con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [updated])
             if articles:
                 self._insert(con, "article_rows", articles, articles[0].keys())
-            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
-            self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
-            _insert_frames(con, frames, updated)
-            self._insert(con, "fetch_outcomes", outcomes, ("url", "entry_key", "outcome", "detail", "decided_at"))
+            self._insert(con, "tag_rows", tag_rows, TAG_COLUMNS)
+            self._insert(con, "entity_rows", entity_rows, ENTITY_COLUMNS)
+            _insert_frames(con, fresh_frames, updated)
+            self._insert(con, "fetch_outcomes", outcomes, OUTCOME_COLUMNS)
             self._insert_failures(con, failures, run_id)
 
         self._transaction(body)
 
-    def articles_to_retag(self, tagger_version: str, everything: bool) -> list[tuple]:
-        """(article_id, title, text, published_at) of articles whose tags an older tagger wrote,
-        or that were never tagged by this version."""
-        where = "" if everything else """
+    def articles_to_retag(self, tagger_version: str, everything: bool) -> list[StoredText]:
+        """Articles whose tags an older tagger wrote, or that this version never tagged."""
+        where = (
+            ""
+            if everything
+            else """
             WHERE a.article_id NOT IN (SELECT article_id FROM tag_rows WHERE tagger_version = $v
                                        UNION SELECT article_id FROM entity_rows WHERE tagger_version = $v)"""
-        return self.con.execute(f"""
+        )
+        rows = self.con.execute(
+            f"""
             SELECT a.article_id, a.title, a.text, a.published_at FROM latest_articles a {where}
-            ORDER BY a.article_id""", {"v": tagger_version} if not everything else {}).fetchall()
+            ORDER BY a.article_id""",
+            {"v": tagger_version} if not everything else {},
+        ).fetchall()
+        return [StoredText(*row) for row in rows]
 
-    def replace_tags(self, tags: list[tuple[str, Tag, str]], entities: list[tuple[str, Entity, str]],
-                     article_ids: list[str], frames: list[Frames] | None = None) -> None:
+    def replace_tags(
+        self,
+        tags: list[ArticleTag],
+        entities: list[ArticleEntity],
+        article_ids: list[str],
+        frames: list[ArticleFrames] | None = None,
+    ) -> None:
         """Swap the tags, entities and frames of these articles for a new tagger's output."""
-        tag_rows = [dict(article_id=a, tag=t.tag, score=t.score, evidence=t.evidence, tagger_version=v)
-                    for a, t, v in tags]
-        entity_rows = [dict(article_id=a, kind=e.kind, name=e.name, role=e.role, value_usd=e.value_usd,
-                            mention=e.mention, category=e.category, in_deal=e.in_deal, tagger_version=v)
-                       for a, e, v in entities]
+        tag_rows = _tag_rows(tags)
+        entity_rows = _entity_rows(entities)
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM tag_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
             con.execute("DELETE FROM entity_rows WHERE article_id IN (SELECT unnest(?))", [article_ids])
-            self._insert(con, "tag_rows", tag_rows, ("article_id", "tag", "score", "evidence", "tagger_version"))
-            self._insert(con, "entity_rows", entity_rows,
-                         ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
+            self._insert(con, "tag_rows", tag_rows, TAG_COLUMNS)
+            self._insert(con, "entity_rows", entity_rows, ENTITY_COLUMNS)
             _insert_frames(con, frames or [], article_ids)
 
         self._transaction(body)
 
     def _insert_failures(self, con: duckdb.DuckDBPyConnection, failures: list[Failure], run_id: str) -> None:
-        rows = [dict(url=f.url, stage=f.stage, error=f.error, failed_at=f.at, entry_key=f.entry_key,
-                     retryable=f.retryable, run_id=run_id) for f in failures]
-        self._insert(con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id"))
+        rows = [
+            dict(
+                url=f.url,
+                stage=f.stage,
+                error=f.error,
+                failed_at=f.at,
+                entry_key=f.entry_key,
+                retryable=f.retryable,
+                run_id=run_id,
+            )
+            for f in failures
+        ]
+        self._insert(
+            con, "failure_rows", rows, ("url", "stage", "error", "failed_at", "entry_key", "retryable", "run_id")
+        )
 
-    def record_run(self, run_id: str, started_at: datetime, summary: dict) -> None:
-        row = dict(run_id=run_id, started_at=started_at, finished_at=datetime.utcnow(),
-                   summary=json.dumps(summary, default=str))
+    def record_run(self, run_id: str, started_at: datetime, summary: Mapping[str, int]) -> None:
+        row = dict(
+            run_id=run_id, started_at=started_at, finished_at=utcnow(), summary=json.dumps(dict(summary), default=str)
+        )
         self._transaction(lambda con: self._insert(con, "run_rows", [row], row.keys()))
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "articles": self.con.execute("SELECT count(DISTINCT article_id) FROM article_rows").fetchone()[0],
-            "stories": self.con.execute("SELECT count(DISTINCT story_id) FROM article_rows").fetchone()[0],
-            "articles_tagged": self.con.execute("SELECT count(DISTINCT article_id) FROM tag_rows").fetchone()[0],
-        }
+    def counts(self) -> WarehouseCounts:
+        return WarehouseCounts(
+            articles=self._scalar("SELECT count(DISTINCT article_id) FROM article_rows"),
+            stories=self._scalar("SELECT count(DISTINCT story_id) FROM article_rows"),
+            articles_tagged=self._scalar("SELECT count(DISTINCT article_id) FROM tag_rows"),
+        )

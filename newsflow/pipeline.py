@@ -1,0 +1,391 @@
+"""One ingest run as plain Python: poll the due feeds, then batches of fetch, extract, tag, dedup
+and load, each batch one transaction.
+
+The rules live here (article versions, story links, entry outcomes, the run's counts); the
+Prefect flow in flows/ingest.py only wraps `run_ingest` and runs each stage as a task. Every
+stage is an ordinary function from typed records to typed records, so the whole run works
+without Prefect (`stage_runner=run_directly`) and the stages could later be joined by queues."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from extractors import feeds as feed_poller
+from extractors.article import ArticleExtractor
+from extractors.dedup import Fingerprint, StoryIndex, article_id_for, fingerprint, signature_bytes
+from extractors.fetch import fetch_pages
+from extractors.robots import RobotsCache
+from extractors.schedule import is_due
+from extractors.tagging import Tagger
+from newsflow.clock import utcnow
+from newsflow.feedlist import merge_sources
+from newsflow.models import (
+    Article,
+    ArticleEntity,
+    ArticleFrames,
+    ArticleTag,
+    ArticleVersion,
+    BatchResult,
+    Failure,
+    FeedEntry,
+    FeedSource,
+    FetchOutcome,
+    Page,
+    PolledFeed,
+    StoryLink,
+)
+from newsflow.settings import Settings
+from warehouse.store import Warehouse
+
+T = TypeVar("T")
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+
+log = logging.getLogger("newsflow.pipeline")
+
+# The per-feed counts in the run's summary (and the Prefect artifact's columns).
+FEED_COUNTS = ("new_entries", "pages_fetched", "articles_stored", "new_stories", "articles_tagged", "failures")
+
+
+@dataclass
+class RunSummary:
+    """The run's counts: totals, and per feed (keyed on the configured feed URL)."""
+
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    feeds_not_due: int = 0
+    new_entries: int = 0
+    pages_fetched: int = 0
+    articles_stored: int = 0
+    failures: int = 0
+    stories: int = 0
+    articles_tagged: int = 0
+    per_feed: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def feed(self, url: str) -> Counter[str]:
+        return self.per_feed.setdefault(url, Counter())
+
+    def totals(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "per_feed"}
+
+
+class StageRunner(Protocol):
+    """Runs one named stage: directly, or as a Prefect task (flows/ingest.py)."""
+
+    def __call__(self, name: str, stage: Callable[..., T], /, *args: Any) -> T: ...
+
+
+def run_directly(name: str, stage: Callable[..., T], /, *args: Any) -> T:
+    """The plain-Python stage runner: call the stage, nothing more."""
+    return stage(*args)
+
+
+# -- poll ------------------------------------------------------------------------------------
+
+
+def poll_feeds(
+    sources: list[FeedSource],
+    warehouse: Warehouse,
+    settings: Settings,
+    run_id: str,
+    summary: RunSummary,
+    poll_all: bool = False,
+    logger: Logger = log,
+) -> None:
+    """Poll the feeds that are due (all of them with `poll_all`); a feed never polled is due.
+    Feed states, new entries and feed failures are committed together."""
+    states = warehouse.feed_states()
+    now = utcnow()
+    due = sources if poll_all else [s for s in sources if is_due(states.get(s.url), now)]
+    summary.feeds_not_due += len(sources) - len(due)
+    polls = asyncio.run(feed_poller.poll_many(due, states, settings)) if due else []
+    names = {s.url: s.name for s in sources}
+    entries: list[FeedEntry] = []
+    failures: list[Failure] = []
+    for poll in polls:
+        url = poll.state.feed_url
+        summary.feeds_polled += 1
+        summary.feed(url)["entries_in_feed"] += len(poll.entries)
+        if poll.error:
+            summary.feeds_failed += 1
+            summary.feed(url)["failures"] += 1
+            # A feed is never given up on: its schedule backs off instead.
+            failures.append(Failure(url, "poll", poll.error, utcnow(), kind="retry"))
+        elif poll.not_modified:
+            summary.feeds_not_modified += 1
+        entries.extend(poll.entries)
+    polled = [PolledFeed(p.state, names.get(p.state.feed_url)) for p in polls]
+    committed = warehouse.commit_poll(polled, entries, failures, run_id)
+    for feed_url, count in committed.new_by_feed.items():
+        summary.feed(feed_url)["new_entries"] += count
+    summary.new_entries += committed.new_entries
+    summary.failures += len(failures)
+    logger.info("polled %d feeds: %d new entries, %d feeds failed", len(polls), committed.new_entries, len(failures))
+
+
+# -- one batch: fetch, extract, then decide ----------------------------------------------------
+
+
+def fetch_stage(batch: list[FeedEntry], settings: Settings, robots: RobotsCache | None) -> list[Page | Failure]:
+    return asyncio.run(fetch_pages(batch, settings, robots))
+
+
+def extract_stage(
+    extractor: ArticleExtractor, pages: list[Page], by_key: dict[str, FeedEntry]
+) -> list[Article | Failure]:
+    return extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
+
+
+def outcome_of(failure: Failure, decided_at: datetime) -> FetchOutcome:
+    """A failure's outcome is its kind, set where it was made: deferred (the host asked us to
+    wait; costs no attempt), retry, skipped or failed."""
+    return FetchOutcome(
+        url=failure.url,
+        entry_key=failure.entry_key,
+        outcome=failure.outcome,
+        detail=failure.error,
+        decided_at=decided_at,
+    )
+
+
+def article_version(
+    article: Article, link: StoryLink, fp: Fingerprint, article_id: str, version: int, seq: int
+) -> ArticleVersion:
+    return ArticleVersion(
+        article_id=article_id,
+        url=article.url,
+        canonical_url=article.canonical_url,
+        final_url=article.final_url,
+        redirects=list(article.redirects),
+        source=article.source,
+        domain=article.domain,
+        title=article.title,
+        author=article.author,
+        published_at=article.published_at,
+        fetched_at=article.fetched_at,
+        language=article.language,
+        text=article.text,
+        word_count=article.word_count,
+        content_hash=fp.content_hash,
+        syndicated_from=article.syndicated_from,
+        syndicated_link=article.syndicated_link,
+        feed_url=article.feed_url,
+        story_id=link.story_id,
+        story_reason=link.reason,
+        story_similarity=link.similarity,
+        story_matched_article_id=link.matched_article_id,
+        signature=signature_bytes(fp.signature),
+        n_shingles=fp.n_shingles,
+        version=version,
+        seq=seq,
+    )
+
+
+class BatchAssembler:
+    """Turns one batch's fetched and extracted results into the rows it commits, deciding
+    article versions, story links and every entry's outcome, and keeping the counts."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        tagger: Tagger,
+        index: StoryIndex,
+        summary: RunSummary,
+        entries: Sequence[FeedEntry],
+        decided_at: datetime | None = None,
+    ) -> None:
+        self.warehouse, self.tagger, self.index, self.summary = warehouse, tagger, index, summary
+        self.by_key = {e.entry_key: e for e in entries}
+        self.decided_at = decided_at or utcnow()
+        self.result = BatchResult()
+        # article_id -> (version, content hash) of versions added in this batch, not yet stored
+        self._versions: dict[str, tuple[int, str]] = {}
+
+    def _count(self, entry_key: str | None, counter: str, amount: int = 1) -> None:
+        entry = self.by_key.get(entry_key or "")
+        if entry is not None:
+            self.summary.feed(entry.feed_url)[counter] += amount
+
+    def fetched(self, results: list[Page | Failure]) -> list[Page]:
+        pages = [p for p in results if isinstance(p, Page)]
+        self.result.failures.extend(f for f in results if isinstance(f, Failure))
+        self.summary.pages_fetched += len(pages)
+        for page in pages:
+            self._count(page.entry_key, "pages_fetched")
+        return pages
+
+    def extracted(self, results: list[Article | Failure]) -> None:
+        for item in results:
+            if isinstance(item, Failure):
+                self.result.failures.append(item)
+            else:
+                self._article(item)
+
+    def _latest(self, article_id: str) -> tuple[int, str] | None:
+        return self._versions.get(article_id) or self.warehouse.latest_version(article_id)
+
+    def _article(self, article: Article) -> None:
+        entry = self.by_key[article.entry_key]
+        article.feed_url = entry.feed_url
+        fp = fingerprint(article.text)
+        article_id = article_id_for(article.canonical_url)
+        link = self.index.assign(article.canonical_url, fp, article.published_at, article_id)
+        version = 1
+        if link.reason == "canonical_url":
+            # The same page again, through another URL or re-fetched: a new version only if its text changed.
+            article_id = link.matched_article_id or article_id
+            latest = self._latest(article_id)
+            if latest is None or latest[1] == fp.content_hash:
+                self._stored(entry, f"same page as article {article_id}")
+                return
+            version = latest[0] + 1
+            link = StoryLink(link.story_id, "update", None, article_id)
+        self._versions[article_id] = (version, fp.content_hash)
+        seq = self.index.add(article_id, link.story_id, article.canonical_url, fp, article.published_at)
+        self.result.articles.append(article_version(article, link, fp, article_id, version, seq))
+        tagged = self.tagger.tag(article.title or "", article.text, article.published_at)
+        self.result.tags.extend(ArticleTag(article_id, t, self.tagger.version) for t in tagged.tags)
+        self.result.entities.extend(ArticleEntity(article_id, e, self.tagger.version) for e in tagged.entities)
+        self.result.frames.append(ArticleFrames(article_id, tagged.deals, tagged.sanction_actions, self.tagger.version))
+        self._stored(entry, article_id)
+        counts = self.summary.feed(entry.feed_url)
+        counts["articles_stored"] += 1
+        counts["articles_tagged"] += bool(tagged.tags)
+        counts["new_stories"] += link.reason == "new_story"
+        self.summary.articles_tagged += bool(tagged.tags)
+
+    def _stored(self, entry: FeedEntry, detail: str) -> None:
+        self.result.outcomes.append(
+            FetchOutcome(
+                url=entry.url, entry_key=entry.entry_key, outcome="stored", detail=detail, decided_at=self.decided_at
+            )
+        )
+
+    def finish(self) -> BatchResult:
+        """Add an outcome for every failure and count them; the result is ready to commit."""
+        for failure in self.result.failures:
+            self.result.outcomes.append(outcome_of(failure, self.decided_at))
+            self._count(failure.entry_key, "failures")
+        self.summary.articles_stored += len(self.result.articles)
+        self.summary.failures += len(self.result.failures)
+        return self.result
+
+
+def process_batch(
+    batch: list[FeedEntry],
+    warehouse: Warehouse,
+    extractor: ArticleExtractor,
+    tagger: Tagger,
+    index: StoryIndex,
+    settings: Settings,
+    run_id: str,
+    summary: RunSummary,
+    robots: RobotsCache | None = None,
+) -> BatchResult:
+    """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
+    assembler = BatchAssembler(warehouse, tagger, index, summary, batch)
+    pages = assembler.fetched(fetch_stage(batch, settings, robots))
+    assembler.extracted(extract_stage(extractor, pages, assembler.by_key))
+    result = assembler.finish()
+    warehouse.commit_batch(result, run_id)
+    return result
+
+
+# -- the story index and the whole run -------------------------------------------------------
+
+
+def load_story_index(warehouse: Warehouse, settings: Settings, logger: Logger = log) -> StoryIndex:
+    """The saved story index, caught up with the warehouse; rebuilt if the two disagree."""
+    threshold, max_days = settings.near_duplicate_threshold, settings.near_duplicate_max_days
+    try:
+        index = StoryIndex.load(settings.data_dir / "state", threshold=threshold, max_days=max_days)
+    except Exception as exc:  # a damaged cache is rebuilt from the lake, never fatal
+        logger.warning("story index unreadable (%s); rebuilding it from the warehouse", exc)
+        index = StoryIndex(threshold=threshold, max_days=max_days)
+    if len(index) and warehouse.article_at_seq(len(index) - 1) != index.article_at(len(index) - 1):
+        index = StoryIndex(threshold=threshold, max_days=max_days)
+    index.add_many(list(warehouse.story_index_rows(from_seq=len(index))))
+    return index
+
+
+def chunks(items: list[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What a run returns: the totals (as printed by `newsflow ingest`), the per-feed counts, and
+    the feeds it covered (those given and the imported subscriptions)."""
+
+    totals: dict[str, int]
+    summary: RunSummary
+    sources: list[FeedSource]
+
+
+def run_ingest(
+    settings: Settings,
+    sources: list[FeedSource],
+    *,
+    poll_all: bool = False,
+    stage_runner: StageRunner = run_directly,
+    logger: Logger = log,
+    run_id: str | None = None,
+) -> IngestResult:
+    """One ingest run over `sources` and the imported subscriptions, as plain Python."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    started = utcnow()
+    summary = RunSummary()
+    warehouse = Warehouse(settings.lake_dir)
+    try:
+        feed_list = merge_sources(sources, warehouse.subscriptions())
+        stage_runner("poll-feeds", poll_feeds, feed_list, warehouse, settings, run_id, summary, poll_all, logger)
+        robots = RobotsCache()
+        pending = warehouse.pending_entries(settings.max_fetch_attempts)
+        if pending:
+            index = load_story_index(warehouse, settings, logger)
+            tagger = Tagger.default()
+            with ArticleExtractor(settings.extract_workers) as extractor:
+                for batch in chunks(pending, settings.batch_size):
+                    stage_runner(
+                        "process-batch",
+                        process_batch,
+                        batch,
+                        warehouse,
+                        extractor,
+                        tagger,
+                        index,
+                        settings,
+                        run_id,
+                        summary,
+                        robots,
+                    )
+            # Saved only after every batch committed: the lake stays the source of truth, and the
+            # next run catches up on whatever a killed run committed after the last save.
+            index.save(settings.data_dir / "state")
+        counts = warehouse.counts()
+        summary.stories = counts.stories
+        totals = summary.totals()
+        totals["articles_total"] = counts.articles
+        totals["articles_tagged_total"] = counts.articles_tagged
+        warehouse.record_run(run_id, started, totals)
+    finally:
+        warehouse.close()
+    return IngestResult(totals=totals, summary=summary, sources=feed_list)
+
+
+def feed_table(summary: RunSummary, sources: list[FeedSource]) -> list[dict[str, Any]]:
+    """Per-feed counts, one row per configured feed plus a TOTAL row (the run's artifact)."""
+    rows: list[dict[str, Any]] = []
+    for source in sources:
+        counts = summary.per_feed.get(source.url, Counter())
+        rows.append({"feed": source.name or source.url, "url": source.url, **{c: counts[c] for c in FEED_COUNTS}})
+    rows.append({"feed": "TOTAL", "url": "", **{c: sum(r[c] for r in rows) for c in FEED_COUNTS}})
+    return rows
