@@ -139,3 +139,23 @@ def recent_run_durations(con: duckdb.DuckDBPyConnection, limit: int = 20) -> lis
     rows = con.execute("SELECT epoch(finished_at - started_at) FROM run_rows ORDER BY started_at DESC LIMIT ?",
                        [limit]).fetchall()
     return [float(row[0]) for row in rows if row[0] is not None]
+
+
+@dataclass(frozen=True)
+class RunFailureRow:
+    stage: str
+    url: str
+    reason: str
+    next_try: str   # a time, "next run", or "never" for a final failure
+
+
+def run_failures(con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 200) -> list[RunFailureRow]:
+    """What failed in one run: a feed's next try is its next poll; a retryable page is tried again
+    by the next run; anything else is final."""
+    rows = con.execute(
+        """SELECT x.stage, x.url, x.error,
+                  CASE WHEN x.stage = 'poll' THEN coalesce(strftime(f.next_poll_at, '%Y-%m-%d %H:%M'), 'next run')
+                       WHEN x.retryable THEN 'next run' ELSE 'never' END
+           FROM failures x LEFT JOIN feeds f ON f.feed_url = x.url
+           WHERE x.run_id = ? ORDER BY x.stage, x.url LIMIT ?""", [run_id, limit]).fetchall()
+    return [RunFailureRow(*row) for row in rows]
