@@ -11,6 +11,10 @@ import yaml
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# As for `newsflow ingest`: a run's INFO logs go to the (test) server, not to the terminal.
+os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
+os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).parent))
 
 
@@ -22,6 +26,23 @@ def prefect_api_url():
 
     with prefect_test_harness(server_startup_timeout=240):
         yield PREFECT_API_URL.value()
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(prefect_api_url, tmp_path_factory):
+    """The bundled sample web ingested once per session through the real flow: (data dir, the
+    run's totals, each site's base URL). Tests that read it must not write to it."""
+    from flows.ingest import ingest
+    from newsflow.demo_web import SampleWeb
+
+    root = tmp_path_factory.mktemp("demo")
+    data_dir = root / "data"
+    with SampleWeb(base_port=0) as web:
+        feeds = root / "feeds.yaml"
+        feeds.write_text("feeds:\n" + "".join(f"  - url: {f['url']}\n" for f in web.feeds), encoding="utf-8")
+        totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
+        bases = dict(web.bases)
+    return data_dir, totals, bases
 
 
 @pytest.fixture

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import newsflow
-from flows.ingest import ingest
-from newsflow.demo_web import SampleWeb
 
 from conftest import load_script
 
 compare = load_script("eval/demo_check.py", "demo_check").compare
 
 
-def test_sample_web_stories_attribution_and_tags(prefect_api_url, tmp_path):
-    data_dir = tmp_path / "data"
-    with SampleWeb(base_port=0) as web:
-        feeds = tmp_path / "feeds.yaml"
-        feeds.write_text("feeds:\n" + "".join(f"  - url: {f['url']}\n" for f in web.feeds), encoding="utf-8")
-        totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
-        bases = dict(web.bases)
+def test_sample_web_stories_attribution_and_tags(demo_warehouse):
+    data_dir, totals, bases = demo_warehouse
 
     assert totals["feeds_polled"] == 6 and totals["feeds_failed"] == 0
     assert totals["articles_stored"] == 46
