@@ -11,12 +11,19 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from prefect import Task, flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.clock import utcnow
 from newsflow.feedlist import load_feed_list
 from newsflow.models import FeedSource
 from newsflow.pipeline import RunSummary, feed_table, run_ingest
+from newsflow.run_report import TerminalProgress, build_run_report
 from newsflow.settings import Settings
 
 T = TypeVar("T")
@@ -52,9 +59,52 @@ def ingest(
         overrides["obey_robots"] = obey_robots
     settings = Settings(**overrides)
     sources = load_feed_list(feeds_file) if feeds_file else []
-    result = run_ingest(settings, sources, poll_all=poll_all, stage_runner=run_as_task, logger=get_run_logger())
+    logger = get_run_logger()
+    progress = _ProgressArtifact()
+    result = run_ingest(
+        settings, sources, poll_all=poll_all, stage_runner=run_as_task, logger=logger, progress=progress
+    )
     _publish_artifact(result.summary, result.totals, result.sources)
+    try:
+        report = build_run_report(
+            settings.lake_dir,
+            result.run_id,
+            result.started_at or utcnow(),
+            result.totals,
+            settings.data_dir / "digest.html",
+        )
+    except Exception as exc:  # the data has landed; a report that cannot be built must not fail the run
+        logger.warning("run report not published: %s: %s", type(exc).__name__, exc)
+    else:
+        create_markdown_artifact(
+            key="ingest-report",
+            markdown=report.markdown,
+            description="New deals, sanction actions and stories of this run",
+        )
+        create_table_artifact(
+            key="ingest-failures",
+            table=report.failures or [{"stage": "", "url": "", "reason": "no failures", "next try": ""}],
+            description="What failed in this run, and when it is tried again",
+        )
+        create_table_artifact(key="feed-health", table=report.feeds, description="Every feed's health")
     return result.totals
+
+
+class _ProgressArtifact:
+    """The run's progress in the UI (a progress artifact) and, on a terminal, as a bar."""
+
+    def __init__(self) -> None:
+        self.artifact_id: Any = None
+        self.terminal = TerminalProgress()
+
+    def __call__(self, done: int, total: int) -> None:
+        self.terminal(done, total)
+        percent = 100.0 * done / total if total else 100.0
+        description = f"{done} of {total} pending entries processed"
+        if self.artifact_id is None:
+            self.artifact_id = create_progress_artifact(percent, key="ingest-progress", description=description)
+        else:
+            update_progress_artifact(self.artifact_id, percent, description=description)
 
 
 def _publish_artifact(summary: RunSummary, totals: dict[str, int], sources: list[FeedSource]) -> None:

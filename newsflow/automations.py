@@ -7,12 +7,13 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "automations.yaml"
 BLOCK_NAME = "newsflow-alerts"
-DEFAULT_USUAL_SECONDS = 300   # 3 × 5 min = 15 min when the warehouse has no run history yet
+DEFAULT_USUAL_SECONDS = 300  # 3 × 5 min = 15 min when the warehouse has no run history yet
 
 
 @dataclass(frozen=True)
@@ -28,21 +29,25 @@ def stuck_after_seconds(run_durations_s: list[float]) -> int:
     return max(60, int(round(3 * usual)))
 
 
-def render(text: str, block_id: str, within_s: int) -> list[dict]:
+def render(text: str, block_id: str, within_s: int) -> list[dict[str, Any]]:
     filled = text.replace("NOTIFY_BLOCK", block_id).replace("USUAL_RUN_SECONDS_X3", str(within_s))
     document = yaml.safe_load(filled)
     return list(document["automations"])
 
 
-async def apply(webhook_url: str, run_durations_s: list[float], path: Path = DEFAULT_FILE,
-                allow_private_urls: bool = False) -> list[AppliedAutomation]:
+async def apply(
+    webhook_url: str, run_durations_s: list[float], path: Path = DEFAULT_FILE, allow_private_urls: bool = False
+) -> list[AppliedAutomation]:
     from prefect.automations import AutomationCore
     from prefect.blocks.notifications import CustomWebhookNotificationBlock
     from prefect.client.orchestration import get_client
 
     block = CustomWebhookNotificationBlock(
-        name="newsflow", url=webhook_url, json_data={"subject": "{{subject}}", "text": "{{body}}"},
-        allow_private_urls=allow_private_urls)
+        name="newsflow",
+        url=webhook_url,
+        json_data={"subject": "{{subject}}", "text": "{{body}}"},
+        allow_private_urls=allow_private_urls,
+    )
     block_id = await block.asave(BLOCK_NAME, overwrite=True)
     within_s = stuck_after_seconds(run_durations_s)
     applied = []

@@ -350,8 +350,7 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
 def cmd_digest(args: argparse.Namespace) -> int:
     """Write one self-contained HTML page: new deals and sanction actions, deal values over time,
     the most-copied stories and feed health since --since (default 7d)."""
-    from datetime import datetime, timezone
-
+    from newsflow.clock import utcnow
     from newsflow.digest import parse_since, render_digest
     from warehouse.reports import read_digest
 
@@ -359,14 +358,12 @@ def cmd_digest(args: argparse.Namespace) -> int:
         window = parse_since(args.since)
     except ValueError as exc:
         return _fail(str(exc))
-    con = _open_read_only(args)
-    if con is None:
+    reader = _open_read_only(args)
+    if reader is None:
         return 2
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    try:
-        page = render_digest(read_digest(con, now - window, now))
-    finally:
-        con.close()
+    now = utcnow()
+    with reader:
+        page = render_digest(read_digest(reader.con, now - window, now))
     output = Path(args.output)
     output.write_text(page, encoding="utf-8")
     print(f"digest written to {output} ({len(page) // 1024} KiB)")
@@ -383,20 +380,19 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
 
     if not os.environ.get("PREFECT_API_URL"):
         from prefect.settings import PREFECT_API_URL
+
         if not PREFECT_API_URL.value():
-            return _fail("PREFECT_API_URL is not set: automations live on a Prefect server; start one "
-                         "(`prefect server start`) and `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`")
+            return _fail(
+                "PREFECT_API_URL is not set: automations live on a Prefect server; start one "
+                "(`prefect server start`) and `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`"
+            )
     durations: list[float] = []
     data_dir = _data_dir(args)
     if (data_dir / "lake" / "catalog.sqlite").exists():
-        from newsflow import connect
         from warehouse.reports import recent_run_durations
 
-        con = connect(data_dir)
-        try:
-            durations = recent_run_durations(con)
-        finally:
-            con.close()
+        with _reader(data_dir) as reader:
+            durations = recent_run_durations(reader.con)
     try:
         applied = asyncio.run(apply(args.webhook_url, durations, allow_private_urls=args.allow_private_networks))
     except Exception as exc:  # the server's refusal or absence, said plainly
@@ -474,11 +470,13 @@ def build_parser() -> argparse.ArgumentParser:
     digest.set_defaults(func=cmd_digest)
     automations = sub.add_parser("automations", help="Prefect automations that notify on failed or stuck runs")
     automations_sub = automations.add_subparsers(dest="automations_command", required=True)
-    automations_apply = automations_sub.add_parser("apply", help=cmd_automations_apply.__doc__,
-                                                   description=cmd_automations_apply.__doc__)
+    automations_apply = automations_sub.add_parser(
+        "apply", help=cmd_automations_apply.__doc__, description=cmd_automations_apply.__doc__
+    )
     automations_apply.add_argument("--webhook-url", required=True, help="where notifications are POSTed")
-    automations_apply.add_argument("--allow-private-networks", action="store_true",
-                                   help="allow a webhook on a private or loopback address")
+    automations_apply.add_argument(
+        "--allow-private-networks", action="store_true", help="allow a webhook on a private or loopback address"
+    )
     automations_apply.add_argument("--data-dir", type=Path)
     automations_apply.set_defaults(func=cmd_automations_apply)
     demo = sub.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)

@@ -74,8 +74,10 @@ def deal_value_chart(deals: list[DealRow], width: int = 860) -> str:
     span = max((last - first).total_seconds(), 86400.0)
     biggest = max(d.value_usd or 0 for d, _ in points)
     plot_w = width - label_w - 30
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="Deal values by supplier and recipient over time">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="Deal values by supplier and recipient over time">'
+    ]
     for i, pair in enumerate(pairs):
         y = top + row_h * i + row_h / 2
         parts.append(f'<text x="{label_w - 8}" y="{y + 4:.0f}" text-anchor="end" class="pair">{_e(pair)}</text>')
@@ -84,15 +86,17 @@ def deal_value_chart(deals: list[DealRow], width: int = 860) -> str:
     for deal, moment in points:
         pair = f"{deal.supplier or '?'} → {deal.recipient or '?'}"
         key = (deal.story_id, pair, deal.value_usd or 0)
-        if key in seen_dots:   # one dot per deal, not per system of the deal
+        if key in seen_dots:  # one dot per deal, not per system of the deal
             continue
         seen_dots.add(key)
         x = label_w + plot_w * (moment - first).total_seconds() / span
         y = top + row_h * pairs.index(pair) + row_h / 2
         r = 3 + 12 * ((deal.value_usd or 0) / biggest) ** 0.5
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" class="dot"><title>'
-                     f'{_e(pair)}: {_e(deal.system or "")} {_e(_usd(deal.value_usd))} ({_e(_day(moment))})'
-                     f'</title></circle>')
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" class="dot"><title>'
+            f"{_e(pair)}: {_e(deal.system or '')} {_e(_usd(deal.value_usd))} ({_e(_day(moment))})"
+            f"</title></circle>"
+        )
     axis_y = top + row_h * len(pairs) + 18
     parts.append(f'<text x="{label_w}" y="{axis_y}" class="axis">{_e(_day(first))}</text>')
     parts.append(f'<text x="{width - 20}" y="{axis_y}" text-anchor="end" class="axis">{_e(_day(last))}</text>')
@@ -116,27 +120,71 @@ svg .dot{fill:#3a64c8;fill-opacity:.55;stroke:#22408a}
 
 def render_digest(digest: Digest) -> str:
     deals = digest.deals
-    deal_rows = [[_e(_day(d.published_at)), _e(d.supplier), _e(d.recipient), _e(d.system), _e(d.category),
-                  _e(d.quantity), _e(_usd(d.value_usd)), f'<span class="status">{_e(d.status)}</span>',
-                  _link(d.url, d.title)] for d in deals]
-    sanction_rows = [[_e(_day(s.published_at)), _e(s.action), _e(s.sanctioning), _e(s.target),
-                      _e(s.target_kind), _e(s.regime), _link(s.url, s.title)] for s in digest.sanction_actions]
-    story_rows = [[_e(s.n_articles), _link(s.original_url, s.title), _e(s.original_source),
-                   _e(", ".join(s.sources or [])), _e(", ".join(s.tags or [])), _e(_day(s.first_published_at))]
-                  for s in digest.top_stories]
+    deal_rows = [
+        [
+            _e(_day(d.published_at)),
+            _e(d.supplier),
+            _e(d.recipient),
+            _e(d.system),
+            _e(d.category),
+            _e(d.quantity),
+            _e(_usd(d.value_usd)),
+            f'<span class="status">{_e(d.status)}</span>',
+            _link(d.url, d.title),
+        ]
+        for d in deals
+    ]
+    sanction_rows = [
+        [
+            _e(_day(s.published_at)),
+            _e(s.action),
+            _e(s.sanctioning),
+            _e(s.target),
+            _e(s.target_kind),
+            _e(s.regime),
+            _link(s.url, s.title),
+        ]
+        for s in digest.sanction_actions
+    ]
+    story_rows = [
+        [
+            _e(s.n_articles),
+            _link(s.original_url, s.title),
+            _e(s.original_source),
+            _e(", ".join(s.sources or [])),
+            _e(", ".join(s.tags or [])),
+            _e(_day(s.first_published_at)),
+        ]
+        for s in digest.top_stories
+    ]
     feed_rows = []
     for f in digest.feeds:
-        health = (f'<span class="bad">failing ({f.error_count} in a row)</span>' if f.error_count
-                  else '<span class="ok">ok</span>' if f.last_polled_at else "never polled")
-        feed_rows.append([_e(f.title or f.feed_url), health, _e(_day(f.failing_since)),
-                          _e(f.last_polled_at.strftime("%Y-%m-%d %H:%M") if f.last_polled_at else ""),
-                          _e(f.last_error)])
+        health = (
+            f'<span class="bad">failing ({f.error_count} in a row)</span>'
+            if f.error_count
+            else '<span class="ok">ok</span>'
+            if f.last_polled_at
+            else "never polled"
+        )
+        feed_rows.append(
+            [
+                _e(f.title or f.feed_url),
+                health,
+                _e(_day(f.failing_since)),
+                _e(f.last_polled_at.strftime("%Y-%m-%d %H:%M") if f.last_polled_at else ""),
+                _e(f.last_error),
+            ]
+        )
     failing = sum(1 for f in digest.feeds if f.error_count)
     # A deal of three systems has three rows: count its value once.
     total_value = sum(value for _, value in {(d.story_id, d.value_usd) for d in deals if d.value_usd})
-    cards = [("articles", digest.articles_since), ("deals", len({(d.story_id, d.supplier, d.recipient) for d in deals})),
-             ("reported value", _usd(total_value) or "—"), ("sanction actions", len(digest.sanction_actions)),
-             ("feeds failing", f"{failing} of {len(digest.feeds)}")]
+    cards = [
+        ("articles", digest.articles_since),
+        ("deals", len({(d.story_id, d.supplier, d.recipient) for d in deals})),
+        ("reported value", _usd(total_value) or "—"),
+        ("sanction actions", len(digest.sanction_actions)),
+        ("feeds failing", f"{failing} of {len(digest.feeds)}"),
+    ]
     card_html = "".join(f'<div class="card">{_e(label)}<b>{_e(value)}</b></div>' for label, value in cards)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -148,16 +196,31 @@ def render_digest(digest: Digest) -> str:
 {_e(digest.generated_at.strftime("%Y-%m-%d %H:%M"))} UTC.</p>
 <div class="cards">{card_html}</div>
 <h2>New arms deals</h2>
-{_table(["date", "supplier", "recipient", "system", "category", "qty", "value", "status", "story"], deal_rows,
-        "No arms deal reported in this period.")}
+{
+        _table(
+            ["date", "supplier", "recipient", "system", "category", "qty", "value", "status", "story"],
+            deal_rows,
+            "No arms deal reported in this period.",
+        )
+    }
 <h2>Deal values by supplier and recipient</h2>
 {deal_value_chart(deals)}
 <h2>New sanction actions</h2>
-{_table(["date", "action", "by", "target", "kind", "regime", "story"], sanction_rows,
-        "No sanction action reported in this period.")}
+{
+        _table(
+            ["date", "action", "by", "target", "kind", "regime", "story"],
+            sanction_rows,
+            "No sanction action reported in this period.",
+        )
+    }
 <h2>Most-copied stories</h2>
-{_table(["copies", "story", "original source", "outlets", "tags", "first published"], story_rows,
-        "No story in this period.")}
+{
+        _table(
+            ["copies", "story", "original source", "outlets", "tags", "first published"],
+            story_rows,
+            "No story in this period.",
+        )
+    }
 <h2>Feed health</h2>
 {_table(["feed", "health", "failing since", "last poll", "last error"], feed_rows, "No feed configured.")}
 </body></html>

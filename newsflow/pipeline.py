@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from extractors import feeds as feed_poller
 from extractors.article import ArticleExtractor
@@ -48,6 +49,8 @@ T = TypeVar("T")
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 
 log = logging.getLogger("newsflow.pipeline")
+# Told (entries done, entries pending) before the first batch and after each one.
+Progress = Callable[[int, int], None]
 
 # The per-feed counts in the run's summary (and the Prefect artifact's columns).
 FEED_COUNTS = ("new_entries", "pages_fetched", "articles_stored", "new_stories", "articles_tagged", "failures")
@@ -127,7 +130,16 @@ def poll_feeds(
         summary.feed(feed_url)["new_entries"] += count
     summary.new_entries += committed.new_entries
     summary.failures += len(failures)
-    logger.info("polled %d feeds: %d new entries, %d feeds failed", len(polls), committed.new_entries, len(failures))
+    logger.info(
+        "polled %d feeds (%d not modified, %d not due): %d new entries, %d feeds failed",
+        len(polls),
+        summary.feeds_not_modified,
+        len(sources) - len(due),
+        committed.new_entries,
+        len(failures),
+    )
+    for failure in failures:
+        logger.info("feed failed: %s: %s", failure.url, failure.error)
 
 
 # -- one batch: fetch, extract, then decide ----------------------------------------------------
@@ -298,6 +310,26 @@ def process_batch(
     return result
 
 
+def log_batch(result: BatchResult, logger: Logger, batch_no: int, batches: int) -> None:
+    """What a person wants to read about one committed batch, at INFO: pages per host, stories
+    created, tags added, and each failure with its reason."""
+    hosts = Counter(urlsplit(a.final_url or a.url).hostname or "?" for a in result.articles)
+    tags = Counter(t.tag.tag for t in result.tags)
+    new_stories = sum(a.story_reason == "new_story" for a in result.articles)
+    logger.info(
+        "batch %d/%d: %d articles stored (%s), %d new stories, tags added: %s, %d failures",
+        batch_no,
+        batches,
+        len(result.articles),
+        ", ".join(f"{host} {n}" for host, n in hosts.most_common(8)) or "none",
+        new_stories,
+        ", ".join(f"{tag} {n}" for tag, n in sorted(tags.items())) or "none",
+        len(result.failures),
+    )
+    for failure in result.failures:
+        logger.info("%s failed: %s: %s", failure.stage, failure.url, failure.error)
+
+
 # -- the story index and the whole run -------------------------------------------------------
 
 
@@ -328,6 +360,8 @@ class IngestResult:
     totals: dict[str, int]
     summary: RunSummary
     sources: list[FeedSource]
+    run_id: str = ""
+    started_at: datetime | None = None
 
 
 def run_ingest(
@@ -338,6 +372,7 @@ def run_ingest(
     stage_runner: StageRunner = run_directly,
     logger: Logger = log,
     run_id: str | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """One ingest run over `sources` and the imported subscriptions, as plain Python."""
     run_id = run_id or uuid.uuid4().hex[:12]
@@ -353,8 +388,11 @@ def run_ingest(
             index = load_story_index(warehouse, settings, logger)
             tagger = Tagger.default()
             with ArticleExtractor(settings.extract_workers) as extractor:
-                for batch in chunks(pending, settings.batch_size):
-                    stage_runner(
+                batches = list(chunks(pending, settings.batch_size))
+                if progress:
+                    progress(0, len(pending))
+                for batch_no, batch in enumerate(batches, 1):
+                    result = stage_runner(
                         "process-batch",
                         process_batch,
                         batch,
@@ -367,6 +405,9 @@ def run_ingest(
                         summary,
                         robots,
                     )
+                    log_batch(result, logger, batch_no, len(batches))
+                    if progress:
+                        progress(sum(len(b) for b in batches[:batch_no]), len(pending))
             # Saved only after every batch committed: the lake stays the source of truth, and the
             # next run catches up on whatever a killed run committed after the last save.
             index.save(settings.data_dir / "state")
@@ -378,7 +419,7 @@ def run_ingest(
         warehouse.record_run(run_id, started, totals)
     finally:
         warehouse.close()
-    return IngestResult(totals=totals, summary=summary, sources=feed_list)
+    return IngestResult(totals=totals, summary=summary, sources=feed_list, run_id=run_id, started_at=started)
 
 
 def feed_table(summary: RunSummary, sources: list[FeedSource]) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ def prefect_api_url():
 @pytest.fixture(scope="session")
 def demo_warehouse(prefect_api_url, tmp_path_factory):
     """The bundled sample web ingested once per session through the real flow: (data dir, the
-    run's totals, each site's base URL). Tests that read it must not write to it."""
+    run's totals, each site's base URL, the flow run's id). Tests that read it must not write to it."""
     from flows.ingest import ingest
     from newsflow.demo_web import SampleWeb
 
@@ -40,9 +40,9 @@ def demo_warehouse(prefect_api_url, tmp_path_factory):
     with SampleWeb(base_port=0) as web:
         feeds = root / "feeds.yaml"
         feeds.write_text("feeds:\n" + "".join(f"  - url: {f['url']}\n" for f in web.feeds), encoding="utf-8")
-        totals = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True)
+        state = ingest(feeds_file=str(feeds), data_dir=str(data_dir), allow_private_networks=True, return_state=True)
         bases = dict(web.bases)
-    return data_dir, totals, bases
+    return data_dir, state.result(), bases, state.state_details.flow_run_id
 
 
 @pytest.fixture

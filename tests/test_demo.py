@@ -10,7 +10,7 @@ compare = load_script("eval/demo_check.py", "demo_check").compare
 
 
 def test_sample_web_stories_attribution_and_tags(demo_warehouse):
-    data_dir, totals, bases = demo_warehouse
+    data_dir, totals, bases, _ = demo_warehouse
 
     assert totals["feeds_polled"] == 6 and totals["feeds_failed"] == 0
     assert totals["articles_stored"] == 46

@@ -71,8 +71,13 @@ class Digest:
     articles_since: int
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> int:
+    row = con.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _view_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0])
+    return _count(con, "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]) > 0
 
 
 def _deals(con: duckdb.DuckDBPyConnection, since: datetime) -> list[DealRow]:
@@ -83,8 +88,10 @@ def _deals(con: duckdb.DuckDBPyConnection, since: datetime) -> list[DealRow]:
                   d.value_usd, d.status, s.title, s.original_url
            FROM deals d JOIN stories s USING (story_id)
            JOIN articles a ON a.article_id = d.article_id
-           WHERE a.is_original AND coalesce(d.published_at, a.fetched_at) >= ?
-           ORDER BY d.published_at DESC NULLS LAST, d.value_usd DESC NULLS LAST""", [since]).fetchall()
+           WHERE a.is_original AND a.fetched_at >= ?
+           ORDER BY d.published_at DESC NULLS LAST, d.value_usd DESC NULLS LAST""",
+        [since],
+    ).fetchall()
     return [DealRow(*row) for row in rows]
 
 
@@ -96,8 +103,10 @@ def _sanctions(con: duckdb.DuckDBPyConnection, since: datetime) -> list[Sanction
                   s.title, s.original_url
            FROM sanction_actions x JOIN stories s USING (story_id)
            JOIN articles a ON a.article_id = x.article_id
-           WHERE a.is_original AND coalesce(x.published_at, a.fetched_at) >= ?
-           ORDER BY x.published_at DESC NULLS LAST""", [since]).fetchall()
+           WHERE a.is_original AND a.fetched_at >= ?
+           ORDER BY x.published_at DESC NULLS LAST""",
+        [since],
+    ).fetchall()
     return [SanctionRow(*row) for row in rows]
 
 
@@ -110,7 +119,9 @@ def _top_stories(con: duckdb.DuckDBPyConnection, since: datetime, limit: int) ->
            FROM stories s
            WHERE s.story_id IN (SELECT story_id FROM articles WHERE fetched_at >= ?)
            ORDER BY s.n_articles DESC, s.first_published_at DESC NULLS LAST
-           LIMIT ?""", [since, limit]).fetchall()
+           LIMIT ?""",
+        [since, limit],
+    ).fetchall()
     return [StoryRow(*row) for row in rows]
 
 
@@ -123,21 +134,30 @@ def _feeds(con: duckdb.DuckDBPyConnection) -> list[FeedHealthRow]:
            SELECT f.feed_url, f.title, f.last_status, f.error_count, f.last_error, f.last_polled_at,
                   (SELECT min(r."at") FROM ranked r WHERE r.url = f.feed_url AND r.n <= f.error_count)
            FROM feeds f
-           ORDER BY f.error_count DESC, f.title NULLS LAST, f.feed_url""").fetchall()
+           ORDER BY f.error_count DESC, f.title NULLS LAST, f.feed_url"""
+    ).fetchall()
     return [FeedHealthRow(*row) for row in rows]
 
 
 def read_digest(con: duckdb.DuckDBPyConnection, since: datetime, now: datetime, top: int = 10) -> Digest:
     """Everything the digest page shows, for articles fetched or published since `since`."""
-    articles_since = con.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", [since]).fetchone()[0]
-    return Digest(since=since, generated_at=now, deals=_deals(con, since), sanction_actions=_sanctions(con, since),
-                  top_stories=_top_stories(con, since, top), feeds=_feeds(con), articles_since=articles_since)
+    articles_since = _count(con, "SELECT count(*) FROM articles WHERE fetched_at >= ?", [since])
+    return Digest(
+        since=since,
+        generated_at=now,
+        deals=_deals(con, since),
+        sanction_actions=_sanctions(con, since),
+        top_stories=_top_stories(con, since, top),
+        feeds=_feeds(con),
+        articles_since=articles_since,
+    )
 
 
 def recent_run_durations(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[float]:
     """Seconds taken by the latest ingest runs, newest first."""
-    rows = con.execute("SELECT epoch(finished_at - started_at) FROM run_rows ORDER BY started_at DESC LIMIT ?",
-                       [limit]).fetchall()
+    rows = con.execute(
+        "SELECT epoch(finished_at - started_at) FROM run_rows ORDER BY started_at DESC LIMIT ?", [limit]
+    ).fetchall()
     return [float(row[0]) for row in rows if row[0] is not None]
 
 
@@ -146,7 +166,7 @@ class RunFailureRow:
     stage: str
     url: str
     reason: str
-    next_try: str   # a time, "next run", or "never" for a final failure
+    next_try: str  # a time, "next run", or "never" for a final failure
 
 
 def run_failures(con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 200) -> list[RunFailureRow]:
@@ -157,5 +177,7 @@ def run_failures(con: duckdb.DuckDBPyConnection, run_id: str, limit: int = 200) 
                   CASE WHEN x.stage = 'poll' THEN coalesce(strftime(f.next_poll_at, '%Y-%m-%d %H:%M'), 'next run')
                        WHEN x.retryable THEN 'next run' ELSE 'never' END
            FROM failures x LEFT JOIN feeds f ON f.feed_url = x.url
-           WHERE x.run_id = ? ORDER BY x.stage, x.url LIMIT ?""", [run_id, limit]).fetchall()
+           WHERE x.run_id = ? ORDER BY x.stage, x.url LIMIT ?""",
+        [run_id, limit],
+    ).fetchall()
     return [RunFailureRow(*row) for row in rows]
