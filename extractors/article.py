@@ -44,6 +44,13 @@ def _trafilatura_document(html: str, url: str) -> Document | None:
     metadata = page_metadata(tree, url)
     document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
                                            include_tables=True, favor_precision=True)
+    if document is None or len((document.text or "").split()) < MIN_WORDS:
+        # favor_precision now and then prunes a real article down to a stub (a teaser, a byline);
+        # trafilatura's balanced setting then usually finds the body. Only short pages pay twice.
+        balanced = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                                               include_tables=True)
+        if balanced is not None and len((balanced.text or "").split()) >= MIN_WORDS:
+            document = balanced
     if document is None:
         return None
     metadata.text, metadata.raw_text = document.text, document.raw_text
