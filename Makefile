@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: setup run demo test check bench clean
+.PHONY: setup run demo test check bench bench-throughput clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+## newsflow end to end on 5,000 pages from 40 loopback hosts, against trafilatura alone and two peers.
+bench-throughput: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) data demo-data .prefect .pytest_cache .mypy_cache .ruff_cache

@@ -10,14 +10,19 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 
 import trafilatura
+from trafilatura.settings import DEFAULT_CONFIG, Document
+from trafilatura.utils import load_html
 
 from extractors.aggregators import is_syndicated_page, msn_provider
 from extractors.attribution import find_syndicated_from
 from extractors.pagemeta import html_language, json_blobs, meta_tags, published_at
+from extractors.trafilatura_meta import page_metadata
 from extractors.urls import canonicalize_url, domain_of, same_site
 from newsflow.models import Article, Failure, Page
 
 MIN_WORDS = 30
+_CHUNKS_PER_WORKER = 4
+_MAX_FILE_SIZE = DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE")   # what bare_extraction parses with
 
 
 def _date_only(value: str | None) -> datetime | None:
@@ -29,12 +34,32 @@ def _date_only(value: str | None) -> datetime | None:
         return None
 
 
+def _trafilatura_document(html: str, url: str) -> Document | None:
+    """What `bare_extraction(with_metadata=True)` gives, for the fields newsflow stores: the page is
+    parsed once, its metadata read by `page_metadata`, and the tree handed to bare_extraction,
+    which extracts the text from its own copy."""
+    tree = load_html(html, _MAX_FILE_SIZE)
+    if tree is None:
+        return None
+    metadata = page_metadata(tree, url)
+    document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                                           include_tables=True, favor_precision=True)
+    if document is None or len((document.text or "").split()) < MIN_WORDS:
+        # favor_precision now and then prunes a real article down to a stub (a teaser, a byline);
+        # trafilatura's balanced setting then usually finds the body. Only short pages pay twice.
+        balanced = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
+                                               include_tables=True)
+        if balanced is not None and len((balanced.text or "").split()) >= MIN_WORDS:
+            document = balanced
+    if document is None:
+        return None
+    metadata.text, metadata.raw_text = document.text, document.raw_text
+    return metadata
+
+
 def extract_article(page: Page, feed_published: datetime | None = None) -> Article | Failure:
     try:
-        document = trafilatura.bare_extraction(
-            page.html, url=page.final_url, with_metadata=True, include_comments=False,
-            include_tables=True, favor_precision=True,
-        )
+        document = _trafilatura_document(page.html, page.final_url)
     except Exception as exc:  # trafilatura raises a variety of parser errors on hostile markup
         return Failure(page.requested_url, "extract", f"trafilatura failed on {page.final_url}: {exc}",
                        page.fetched_at, page.entry_key)
@@ -116,7 +141,9 @@ class ArticleExtractor:
     def extract(self, pages: list[tuple[Page, datetime | None]]) -> list[Article | Failure]:
         if self._pool is None or len(pages) < 4:
             return _extract_many(pages)
-        size = max(1, -(-len(pages) // self.workers))
+        # Several chunks per worker, not one: page costs vary tenfold, and with one chunk each the
+        # worker that drew the cheap pages sits idle while the other finishes.
+        size = max(1, -(-len(pages) // (self.workers * _CHUNKS_PER_WORKER)))
         chunks = [pages[i:i + size] for i in range(0, len(pages), size)]
         results: list[Article | Failure] = []
         for chunk_result in self._pool.map(_extract_many, chunks):

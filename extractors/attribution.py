@@ -13,7 +13,9 @@ _DATELINE = re.compile(r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-
 _PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
 _VIA = re.compile(r"\b(?:per|from)\s+" + _NAME + r"\s+via\s+", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:\d{4}\s*)?" + _NAME)
-_SOURCE_LINE = re.compile(r"^\s*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
+# `[^\S\n]*`, not `\s*`: after a line start only that line's blanks count, so a run of empty lines
+# (the tag-stripped page tail is full of them) is not rescanned from every line in it.
+_SOURCE_LINE = re.compile(r"^[^\S\n]*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
 
 
 # News agencies whose name alone in a byline or author field means the text is theirs.
@@ -43,8 +45,9 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     for found in (_BYLINE.search(text[:300]), _AUTHOR_META.search(html[:200_000])):
         if found:
             candidates.append(found.group(1))
-    for pattern in (_PROVIDED_BY, _VIA, _SOURCE_LINE):
-        found = pattern.search(text) or pattern.search(_visible_tail(html))
+    tail = _PageTail(html)
+    for pattern, hints, any_case in _CREDIT_LINES:
+        found = _search(pattern, text, hints, any_case) or tail.search(pattern, hints, any_case)
         if found:
             candidates.append(found.group(1))
     candidates.extend(json_names(json_blobs, ("provider", "sourceOrganization")))
@@ -59,6 +62,40 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
         if key and not (own and (own.startswith(key) or key.startswith(own))):
             return name
     return None
+
+
+# Each credit-line pattern with words it cannot match without (lowercase when the pattern ignores
+# case). Testing for those in C first is far cheaper than running the pattern over up to 200 kB of
+# page tail, and most pages contain none of them.
+_CREDIT_LINES = (
+    (_PROVIDED_BY, ("Provided by",), False),
+    (_VIA, ("via",), True),
+    (_SOURCE_LINE, ("Source", "Originally published by", "This story originally appeared"), False),
+)
+
+
+def _search(pattern: re.Pattern, text: str, hints: tuple[str, ...], any_case: bool,
+            lowered: str | None = None) -> re.Match | None:
+    haystack = (lowered if lowered is not None else text.lower()) if any_case else text
+    if not any(hint in haystack for hint in hints):
+        return None
+    return pattern.search(text)
+
+
+class _PageTail:
+    """The page's visible tail, built once and only if a credit line was not found in the text."""
+
+    def __init__(self, html: str):
+        self.html = html
+        self._text: str | None = None
+        self._lowered: str | None = None
+
+    def search(self, pattern: re.Pattern, hints: tuple[str, ...], any_case: bool) -> re.Match | None:
+        if self._text is None:
+            self._text = _visible_tail(self.html)
+        if any_case and self._lowered is None:
+            self._lowered = self._text.lower()
+        return _search(pattern, self._text, hints, any_case, self._lowered)
 
 
 _TAGS = re.compile(r"<[^>]+>")
