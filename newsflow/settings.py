@@ -17,6 +17,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Where the warehouse lives.")
+    catalog: str = Field(
+        default="",
+        description="DuckLake catalog, e.g. 'postgres:dbname=news host=db.internal user=newsflow' for many "
+                    "writers; empty means the SQLite file DATA_DIR/lake/catalog.sqlite (one writer at a time).",
+    )
+    data_path: str = Field(
+        default="",
+        description="Where the lake's Parquet files go: a directory or an s3://bucket/prefix/ URL. Empty means "
+                    "DATA_DIR/lake/data/. Every writer and reader of one catalog must use the same one.",
+    )
+    claim_ttl: int = Field(
+        default=1800,
+        description="Seconds a run's claim on pending entries holds (shared catalog only); a run killed "
+                    "mid-way leaves claims that expire after this.",
+    )
     allow_private_networks: bool = Field(
         default=False,
         description="Fetch from loopback and private addresses. Off by default (SSRF guard).",
