@@ -24,6 +24,7 @@ from extractors.fetch import fetch_pages
 from extractors.robots import RobotsCache
 from extractors.schedule import is_due
 from extractors.tagging import Tagger
+from flows.task_runner import extractor_for
 from newsflow.feedlist import load_feed_list, merge_sources
 from newsflow.models import Article, Failure, FeedEntry, FeedSource, StoryLink
 from newsflow.settings import Settings
@@ -115,6 +116,10 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
     for page in pages:
         summary.feed(by_key[page.entry_key].feed_url)["pages_fetched"] += 1
     extracted = extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
+    # Story assignment and load are one ordered stage across writers of a shared catalog: under
+    # the writer lock, with the index caught up on what other writers committed (README: Many writers).
+    warehouse.hold_writer_lock()
+    index.add_many(warehouse.story_index_rows(from_seq=len(index)))
     rows, tags, entities, outcomes = [], [], [], []
     now = _utcnow()
     versions: dict[str, tuple[int, str]] = {}   # article_id -> (version, content hash) seen in this batch
@@ -162,6 +167,7 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
         if entry is not None:
             summary.feed(entry.feed_url)["failures"] += 1
     warehouse.commit_batch(rows, tags, entities, outcomes, failures, run_id)
+    warehouse.release_writer_lock()
     summary.articles_stored += len(rows)
     summary.failures += len(failures)
 
@@ -212,8 +218,11 @@ def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
         if pending:
             index = load_story_index(warehouse, settings)
             tagger = Tagger.default()
-            with ArticleExtractor(settings.extract_workers) as extractor:
+            with extractor_for(settings) as extractor:   # a local process pool, or Dask (flows/task_runner.py)
                 for batch in _chunks(pending, settings.batch_size):
+                    # On a shared catalog, concurrent runs split the work batch by batch.
+                    if not (batch := warehouse.claim_entries(batch, run_id, settings.claim_ttl)):
+                        continue
                     process_batch(batch, warehouse, extractor, tagger, index, settings, run_id, summary, robots)
             # Saved only after every batch committed: the lake stays the source of truth, and the
             # next run catches up on whatever a killed run committed after the last save.

@@ -110,7 +110,14 @@ def connect(lake_dir: Path, *, read_only: bool = False, catalog: str | None = No
             Path(data_path).mkdir(parents=True, exist_ok=True)
     target = catalog if postgres else f"sqlite:{catalog_path(lake_dir).as_posix()}"
     try:
-        con.execute(f"ATTACH 'ducklake:{target}' AS {CATALOG_NAME} ({', '.join(options)})")
+        # The first writer to attach an empty Postgres catalog creates DuckLake's tables; two at
+        # once would both try ("relation ... already exists"), so writers attach one at a time.
+        first_attach = WriterLock(catalog if postgres and not read_only else "")
+        try:
+            with first_attach.held():
+                con.execute(f"ATTACH 'ducklake:{target}' AS {CATALOG_NAME} ({', '.join(options)})")
+        finally:
+            first_attach.close()
     except duckdb.Error as exc:
         con.close()
         if read_only and postgres and "does not exist" in str(exc):

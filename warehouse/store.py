@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,14 +30,19 @@ def _table(rows: list[dict], columns: Iterable[str]) -> pa.Table:
 
 
 class Warehouse:
-    """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
-    concurrency limit); readers may come and go freely."""
+    """The ingest flow's handle on the lake. On a SQLite catalog one ingest writes at a time
+    (Prefect's concurrency limit); on a Postgres catalog many do, and the steps that must be
+    ordered across them run under `writer_lock`. Readers may come and go freely."""
 
     def __init__(self, lake_dir: Path):
         self.con = lake.connect(lake_dir)
-        lake.initialise(self.con)
+        self.shared = lake.is_postgres(lake._configured(None, "")[0])
+        self.writer_lock = lake.WriterLock.configured()
+        with self.writer_lock.held():   # concurrent CREATE/ALTERs of one catalog would conflict
+            lake.initialise(self.con)
 
     def close(self) -> None:
+        self.writer_lock.close()   # releases the lock too, if an error left it held
         self.con.close()
 
     # -- transactions --------------------------------------------------------------------------
@@ -92,7 +97,6 @@ class Warehouse:
         now = datetime.utcnow()
         entry_rows = [dict(asdict(e), first_seen_at=now) for e in entries]
         state_rows = [dict(asdict(state), name=name) for state, name in states]
-        before = self.con.execute("SELECT count(*) FROM entries").fetchone()[0]
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if state_rows:
@@ -109,9 +113,12 @@ class Warehouse:
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
 
-        update_rows = self._updated_pages(entries, now)
-        self._transaction(body)
-        return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
+        # Under the writer lock, so two runs polling the same feed at once add its entries once.
+        with self.writer_lock.held():
+            before = self.con.execute("SELECT count(*) FROM entries").fetchone()[0]
+            update_rows = self._updated_pages(entries, now)
+            self._transaction(body)
+            return self.con.execute("SELECT count(*) FROM entries").fetchone()[0] - before
 
     def _updated_pages(self, entries: list[FeedEntry], now: datetime) -> list[dict]:
         """Stored pages whose feed item now carries a later `updated` stamp than any seen before."""
@@ -173,6 +180,34 @@ class Warehouse:
         if limit:
             sql += f" LIMIT {int(limit)}"
         return [FeedEntry(*row) for row in self.con.execute(sql, [max_attempts]).fetchall()]
+
+    def claim_entries(self, entries: list[FeedEntry], run_id: str, ttl_s: int) -> list[FeedEntry]:
+        """The entries this run may fetch: on a shared (Postgres) catalog, those no other live run
+        has claimed, now claimed by this one; claiming runs one run at a time under the writer
+        lock, so two runs never both claim a URL. Claims expire after `ttl_s` seconds, so a killed
+        run's entries return to the pool. On a SQLite catalog only one run writes, so every
+        pending entry is this run's."""
+        if not self.shared or not entries:
+            return entries
+        now = datetime.utcnow()
+        with self.writer_lock.held():
+            taken = {row[0] for row in self.con.execute(
+                "SELECT DISTINCT url FROM entry_claims WHERE expires_at > ? AND run_id <> ? AND url IN (SELECT unnest(?))",
+                [now, run_id, [e.url for e in entries]]).fetchall()}
+            mine = [e for e in entries if e.url not in taken]
+            rows = [dict(url=e.url, run_id=run_id, claimed_at=now, expires_at=now + timedelta(seconds=ttl_s))
+                    for e in mine]
+            self._transaction(lambda con: self._insert(con, "entry_claims", rows,
+                                                       ("url", "run_id", "claimed_at", "expires_at")))
+        return mine
+
+    def hold_writer_lock(self) -> None:
+        """Start a step ordered across writers (story assignment and load); `release_writer_lock`
+        ends it, and `close` does if an error came first."""
+        self.writer_lock.acquire()
+
+    def release_writer_lock(self) -> None:
+        self.writer_lock.release()
 
     # -- articles ------------------------------------------------------------------------------
 
