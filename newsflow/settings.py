@@ -6,6 +6,7 @@ Values come from keyword arguments, then `NEWSFLOW_*` environment variables, the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
     # Work is committed in batches: a killed run loses at most one batch of work, never data.
     batch_size: int = 64
     extract_workers: int = 2
+    # Where extraction runs: "process" (a local process pool of extract_workers) or "dask"
+    # (prefect-dask's DaskTaskRunner on the cluster at dask_address, else a local cluster of
+    # dask_workers workers, in processes unless dask_processes is false).
+    task_runner: Literal["process", "dask"] = "process"
+    dask_address: str = ""
+    dask_workers: int = 2
+    dask_processes: bool = True
     max_fetch_attempts: int = 3
 
     # Dedup.
