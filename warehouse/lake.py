@@ -22,7 +22,8 @@ import duckdb
 
 CATALOG_NAME = "lake"
 _EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite_scanner",
-               "postgres_scanner": "duckdb_extension_postgres"}
+               "postgres_scanner": "duckdb_extension_postgres", "httpfs": "duckdb_extension_httpfs"}
+_ALWAYS = ("ducklake", "sqlite_scanner")
 # The postgres wheel names its file `postgres.duckdb_extension`, but DuckDB derives the entry point
 # from the file name and wants `postgres_scanner`.
 _EXTENSION_FILES = {"postgres_scanner": "postgres"}
@@ -35,7 +36,11 @@ class WarehouseMissingError(Exception):
 
 
 def extension_path(name: str) -> Path:
-    module = importlib.import_module(_EXTENSIONS[name])
+    wheel = f"{_EXTENSIONS[name].replace('_', '-')}=={duckdb.__version__}"
+    try:
+        module = importlib.import_module(_EXTENSIONS[name])
+    except ImportError:
+        raise RuntimeError(f"the {name} extension is not installed; run `pip install {wheel}`") from None
     file_name = _EXTENSION_FILES.get(name, name)
     matches = sorted(Path(module.__file__).parent.glob(f"extensions/v{duckdb.__version__}/{file_name}.duckdb_extension"))
     if not matches:
@@ -91,10 +96,9 @@ def connect(lake_dir: Path, *, read_only: bool = False, catalog: str | None = No
     if read_only and not postgres and not catalog_path(lake_dir).exists():
         raise WarehouseMissingError(f"no warehouse at {lake_dir}: run `newsflow ingest` first")
     con = duckdb.connect(config=_NO_AUTOLOAD)
-    for name in _EXTENSIONS:
-        if name != "postgres_scanner" or postgres:
-            load_extension(con, name)
     data_path = data_path or f"{(lake_dir / 'data').as_posix()}/"
+    for name in (*_ALWAYS, *(["postgres_scanner"] if postgres else []), *(["httpfs"] if "://" in data_path else [])):
+        load_extension(con, name)   # httpfs (object storage) is not a dependency: its error says what to install
     if not data_path.endswith("/"):
         data_path += "/"
     options = [f"DATA_PATH '{data_path}'"]
