@@ -80,3 +80,43 @@ def test_sqlite_catalog_needs_no_lock(tmp_path):
     no_lock.acquire()
     no_lock.release()
     no_lock.close()
+
+
+def test_claims_split_entries_between_runs_and_expire(postgres_catalog, tmp_path, monkeypatch):
+    from newsflow.models import FeedEntry
+    from warehouse.store import Warehouse
+
+    monkeypatch.setenv("NEWSFLOW_CATALOG", postgres_catalog)
+    monkeypatch.setenv("NEWSFLOW_DATA_PATH", str(tmp_path / "files"))
+    entries = [FeedEntry(f"k{i}", "http://127.0.0.1/feed.xml", f"http://127.0.0.1/a{i}", None, None, None, None)
+               for i in range(4)]
+    first, second = Warehouse(tmp_path / "one"), Warehouse(tmp_path / "two")
+    try:
+        assert first.claim_entries(entries[:2], "run-a", ttl_s=3600) == entries[:2]
+        # Another run gets only what is unclaimed; the claiming run keeps its own.
+        assert second.claim_entries(entries, "run-b", ttl_s=3600) == entries[2:]
+        assert first.claim_entries(entries[:2], "run-a", ttl_s=3600) == entries[:2]
+        # A claim past its expiry (its run died) no longer holds.
+        assert first.claim_entries(entries[3:], "run-c", ttl_s=0) == []        # run-b's claim is live
+        second.con.execute("UPDATE entry_claims SET expires_at = claimed_at WHERE run_id = 'run-a'")
+        assert second.claim_entries(entries[:2], "run-d", ttl_s=3600) == entries[:2]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_catalog_makes_no_claims(tmp_path, monkeypatch):
+    from newsflow.models import FeedEntry
+    from warehouse.store import Warehouse
+
+    monkeypatch.delenv("NEWSFLOW_CATALOG", raising=False)
+    monkeypatch.delenv("NEWSFLOW_DATA_PATH", raising=False)
+    entries = [FeedEntry("k", "http://127.0.0.1/feed.xml", "http://127.0.0.1/a", None, None, None, None)]
+    warehouse = Warehouse(tmp_path / "lake")
+    try:
+        # One writer at a time: a killed run's leftovers must never hold the next run back.
+        assert warehouse.claim_entries(entries, "run-a", ttl_s=3600) == entries
+        assert warehouse.claim_entries(entries, "run-b", ttl_s=3600) == entries
+        assert warehouse.con.execute("SELECT count(*) FROM entry_claims").fetchone()[0] == 0
+    finally:
+        warehouse.close()
