@@ -9,6 +9,7 @@ does not care which it has."""
 from __future__ import annotations
 
 import contextvars
+import warnings
 from datetime import datetime
 
 from prefect import task
@@ -66,8 +67,12 @@ class DaskExtractor:
             # Submitted outside the calling task's run context: prefect-dask ships that context to
             # the workers, and the batch task's parameters (an open warehouse) cannot be pickled.
             TaskRunContext.__var__.set(None)
-            return [self._runner.submit(extract_pages, {"pages": pages[i:i + size]})
-                    for i in range(0, len(pages), size)]
+            with warnings.catch_warnings():
+                # The pages' HTML must reach the workers; Dask's advice to load data there instead
+                # does not apply to bytes the flow just fetched.
+                warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+                return [self._runner.submit(extract_pages, {"pages": pages[i:i + size]})
+                        for i in range(0, len(pages), size)]
 
         futures = contextvars.copy_context().run(submit_all)
         results: list[Article | Failure] = []
