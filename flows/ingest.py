@@ -19,6 +19,7 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NO_CACHE
 
+from flows.task_runner import extractor_for
 from newsflow.clock import utcnow
 from newsflow.feedlist import load_feed_list
 from newsflow.models import FeedSource
@@ -62,7 +63,13 @@ def ingest(
     logger = get_run_logger()
     progress = _ProgressArtifact()
     result = run_ingest(
-        settings, sources, poll_all=poll_all, stage_runner=run_as_task, logger=logger, progress=progress
+        settings,
+        sources,
+        poll_all=poll_all,
+        stage_runner=run_as_task,
+        logger=logger,
+        progress=progress,
+        extractor_factory=extractor_for,  # a local process pool, or Dask (flows/task_runner.py)
     )
     _publish_artifact(result.summary, result.totals, result.sources)
     try:

@@ -188,11 +188,13 @@ def cmd_retag(args: argparse.Namespace) -> int:
     """Re-run the tagger over stored text (no fetching), replacing tags from older tagger versions."""
     from newsflow.retagging import retag_articles
     from newsflow.settings import Settings
-    from warehouse.lake import catalog_path
+    from warehouse.lake import WarehouseMissingError, connect
 
     settings = Settings(data_dir=_data_dir(args))
-    if not catalog_path(settings.lake_dir).exists():
-        return _fail(f"no warehouse at {settings.lake_dir}: run `newsflow ingest` first")
+    try:
+        connect(settings.lake_dir, read_only=True).close()  # the SQLite file or the configured catalog
+    except WarehouseMissingError as exc:
+        return _fail(str(exc))
     result = retag_articles(settings.lake_dir, args.all)
     print(f"retagged {result['articles_retagged']} articles; {result['articles_tagged']} carry a tag")
     return 0

@@ -149,9 +149,22 @@ def fetch_stage(batch: list[FeedEntry], settings: Settings, robots: RobotsCache 
     return asyncio.run(fetch_pages(batch, settings, robots))
 
 
-def extract_stage(
-    extractor: ArticleExtractor, pages: list[Page], by_key: dict[str, FeedEntry]
-) -> list[Article | Failure]:
+class Extractor(Protocol):
+    """Turns fetched pages into articles, keeping their order: the local process pool
+    (extractors/article.py) or Dask (flows/task_runner.py)."""
+
+    def extract(self, pages: list[tuple[Page, datetime | None]]) -> list[Article | Failure]: ...
+
+    def __enter__(self) -> Extractor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def local_extractor(settings: Settings) -> Extractor:
+    return ArticleExtractor(settings.extract_workers)
+
+
+def extract_stage(extractor: Extractor, pages: list[Page], by_key: dict[str, FeedEntry]) -> list[Article | Failure]:
     return extractor.extract([(p, by_key[p.entry_key].published_at) for p in pages])
 
 
@@ -293,7 +306,7 @@ class BatchAssembler:
 def process_batch(
     batch: list[FeedEntry],
     warehouse: Warehouse,
-    extractor: ArticleExtractor,
+    extractor: Extractor,
     tagger: Tagger,
     index: StoryIndex,
     settings: Settings,
@@ -304,9 +317,18 @@ def process_batch(
     """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
     assembler = BatchAssembler(warehouse, tagger, index, summary, batch)
     pages = assembler.fetched(fetch_stage(batch, settings, robots))
-    assembler.extracted(extract_stage(extractor, pages, assembler.by_key))
-    result = assembler.finish()
-    warehouse.commit_batch(result, run_id)
+    extracted = extract_stage(extractor, pages, assembler.by_key)
+    # Story assignment and load are one ordered stage across writers of a shared catalog: under
+    # the writer lock, with the index caught up on what other writers committed (README: Many
+    # writers). On a SQLite catalog the lock is a no-op and the catch-up finds nothing.
+    warehouse.hold_writer_lock()
+    try:
+        index.add_many(list(warehouse.story_index_rows(from_seq=len(index))))
+        assembler.extracted(extracted)
+        result = assembler.finish()
+        warehouse.commit_batch(result, run_id)
+    finally:
+        warehouse.release_writer_lock()
     return result
 
 
@@ -373,6 +395,7 @@ def run_ingest(
     logger: Logger = log,
     run_id: str | None = None,
     progress: Progress | None = None,
+    extractor_factory: Callable[[Settings], Extractor] = local_extractor,
 ) -> IngestResult:
     """One ingest run over `sources` and the imported subscriptions, as plain Python."""
     run_id = run_id or uuid.uuid4().hex[:12]
@@ -387,11 +410,15 @@ def run_ingest(
         if pending:
             index = load_story_index(warehouse, settings, logger)
             tagger = Tagger.default()
-            with ArticleExtractor(settings.extract_workers) as extractor:
+            with extractor_factory(settings) as extractor:
                 batches = list(chunks(pending, settings.batch_size))
                 if progress:
                     progress(0, len(pending))
                 for batch_no, batch in enumerate(batches, 1):
+                    # On a shared catalog, concurrent runs split the work batch by batch.
+                    batch = warehouse.claim_entries(batch, run_id, settings.claim_ttl)
+                    if not batch:
+                        continue
                     result = stage_runner(
                         "process-batch",
                         process_batch,

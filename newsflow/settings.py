@@ -6,6 +6,7 @@ Values come from keyword arguments, then `NEWSFLOW_*` environment variables, the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
 
     data_dir: Path = Field(default=Path("data"), description="Where the warehouse lives.")
+    catalog: str = Field(
+        default="",
+        description="DuckLake catalog, e.g. 'postgres:dbname=news host=db.internal user=newsflow' for many "
+        "writers; empty means the SQLite file DATA_DIR/lake/catalog.sqlite (one writer at a time).",
+    )
+    data_path: str = Field(
+        default="",
+        description="Where the lake's Parquet files go: a directory or an s3://bucket/prefix/ URL. Empty means "
+        "DATA_DIR/lake/data/. Every writer and reader of one catalog must use the same one.",
+    )
+    claim_ttl: int = Field(
+        default=1800,
+        description="Seconds a run's claim on pending entries holds (shared catalog only); a run killed "
+        "mid-way leaves claims that expire after this.",
+    )
     allow_private_networks: bool = Field(
         default=False,
         description="Fetch from loopback and private addresses. Off by default (SSRF guard).",
@@ -56,6 +72,13 @@ class Settings(BaseSettings):
     # Work is committed in batches: a killed run loses at most one batch of work, never data.
     batch_size: int = 64
     extract_workers: int = 2
+    # Where extraction runs: "process" (a local process pool of extract_workers) or "dask"
+    # (prefect-dask's DaskTaskRunner on the cluster at dask_address, else a local cluster of
+    # dask_workers workers, in processes unless dask_processes is false).
+    task_runner: Literal["process", "dask"] = "process"
+    dask_address: str = ""
+    dask_workers: int = 2
+    dask_processes: bool = True
     max_fetch_attempts: int = 3
 
     # Dedup.

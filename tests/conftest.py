@@ -128,3 +128,22 @@ def plain_ingest(make_httpserver, tmp_path_factory):
     finally:
         httpserver.clear()
     return SimpleNamespace(feed=feed, settings=settings, data_dir=settings.data_dir, result=result, stages=stages)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One real PostgreSQL server on loopback for the session (tests/pgserver.py)."""
+    from pgserver import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (no initdb/pg_ctl); `apt-get install -y postgresql` to run this")
+    server = PostgresServer(bin_dir).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_catalog(postgres_server) -> str:
+    """A DuckLake catalog string for a fresh database on the session's PostgreSQL server."""
+    return postgres_server.create_database()

@@ -67,3 +67,8 @@ CREATE TABLE IF NOT EXISTS failure_rows (
 CREATE TABLE IF NOT EXISTS run_rows (
     run_id VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, summary VARCHAR
 );
+-- A run's claim on a pending entry's URL, so concurrent runs on one shared catalog split the
+-- work instead of repeating it; a claim past expires_at no longer counts (its run died).
+CREATE TABLE IF NOT EXISTS entry_claims (
+    url VARCHAR, run_id VARCHAR, claimed_at TIMESTAMP, expires_at TIMESTAMP
+);

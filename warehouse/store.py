@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +178,13 @@ class Warehouse:
 
     def __init__(self, lake_dir: Path) -> None:
         self.con = lake.connect(lake_dir)
-        lake.initialise(self.con)
+        self.shared = lake.is_postgres(lake._configured(None, "")[0])
+        self.writer_lock = lake.WriterLock.configured()
+        with self.writer_lock.held():  # concurrent CREATE/ALTERs of one catalog would conflict
+            lake.initialise(self.con)
 
     def close(self) -> None:
+        self.writer_lock.close()  # releases the lock too, if an error left it held
         self.con.close()
 
     # -- transactions --------------------------------------------------------------------------
@@ -247,7 +251,6 @@ class Warehouse:
         now = utcnow()
         entry_rows = [dict(asdict(e), first_seen_at=now) for e in entries]
         state_rows = [dict(asdict(p.state), name=p.name) for p in polled]
-        before = self._entries_by_feed()
 
         def body(con: duckdb.DuckDBPyConnection) -> None:
             if state_rows:
@@ -267,9 +270,12 @@ class Warehouse:
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
 
-        update_rows = self._updated_pages(entries, now)
-        self._transaction(body)
-        after = self._entries_by_feed()
+        # Under the writer lock, so two runs polling the same feed at once add its entries once.
+        with self.writer_lock.held():
+            before = self._entries_by_feed()
+            update_rows = self._updated_pages(entries, now)
+            self._transaction(body)
+            after = self._entries_by_feed()
         new_by_feed = {url: count - before.get(url, 0) for url, count in after.items() if count > before.get(url, 0)}
         return PollCommit(new_entries=sum(new_by_feed.values()), new_by_feed=new_by_feed)
 
@@ -345,6 +351,41 @@ class Warehouse:
             sql += f" LIMIT {int(limit)}"
         params = {"final": list(FINAL_OUTCOMES), "max_attempts": max_attempts}
         return [FeedEntry(*row) for row in self.con.execute(sql, params).fetchall()]
+
+    def claim_entries(self, entries: list[FeedEntry], run_id: str, ttl_s: int) -> list[FeedEntry]:
+        """The entries this run may fetch: on a shared (Postgres) catalog, those no other live run
+        has claimed, now claimed by this one; claiming runs one run at a time under the writer
+        lock, so two runs never both claim a URL. Claims expire after `ttl_s` seconds, so a killed
+        run's entries return to the pool. On a SQLite catalog only one run writes, so every
+        pending entry is this run's."""
+        if not self.shared or not entries:
+            return entries
+        now = utcnow()
+        with self.writer_lock.held():
+            taken = {
+                row[0]
+                for row in self.con.execute(
+                    "SELECT DISTINCT url FROM entry_claims WHERE expires_at > ? AND run_id <> ? "
+                    "AND url IN (SELECT unnest(?))",
+                    [now, run_id, [e.url for e in entries]],
+                ).fetchall()
+            }
+            mine = [e for e in entries if e.url not in taken]
+            rows = [
+                dict(url=e.url, run_id=run_id, claimed_at=now, expires_at=now + timedelta(seconds=ttl_s)) for e in mine
+            ]
+            self._transaction(
+                lambda con: self._insert(con, "entry_claims", rows, ("url", "run_id", "claimed_at", "expires_at"))
+            )
+        return mine
+
+    def hold_writer_lock(self) -> None:
+        """Start a step ordered across writers (story assignment and load); `release_writer_lock`
+        ends it, and `close` does if an error came first."""
+        self.writer_lock.acquire()
+
+    def release_writer_lock(self) -> None:
+        self.writer_lock.release()
 
     # -- articles ------------------------------------------------------------------------------
 
