@@ -168,7 +168,8 @@ def process_batch(batch: list[FeedEntry], warehouse: Warehouse, extractor: Artic
 
 def load_story_index(warehouse: Warehouse, settings: Settings) -> StoryIndex:
     """The saved story index, caught up with the warehouse; rebuilt if the two disagree."""
-    options = dict(threshold=settings.near_duplicate_threshold, max_days=settings.near_duplicate_max_days)
+    options = dict(threshold=settings.near_duplicate_threshold, max_days=settings.near_duplicate_max_days,
+                   copy_containment=settings.copy_containment, min_shared_shingles=settings.min_shared_shingles)
     try:
         index = StoryIndex.load(settings.data_dir / "state", **options)
     except Exception as exc:  # a damaged cache is rebuilt from the lake, never fatal

@@ -57,8 +57,11 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
 
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
     """Create the base tables and (re)create the contract views. Safe to run every time."""
+    from extractors.attribution import source_name_rows
+
     for name in ("schema.sql", "views.sql"):
-        run_with_retry(con, (_SQL_DIR / name).read_text())
+        # The agency spellings (extractors/data/wire_agencies.yaml) become a view of literals.
+        run_with_retry(con, (_SQL_DIR / name).read_text().replace("{{source_names}}", source_name_rows()))
 
 
 def is_transient(exc: Exception) -> bool:
