@@ -69,7 +69,8 @@ WIRE_AGENCIES = tuple(sorted(set(_agencies().values())))
 _NAME = r"([A-Z][\w&.'-]*(?:[ -][A-Z][\w&.'-]*){0,4})"
 # "NEW DELHI, Nov 14 (Reuters) -", "OSTROVEC, Slovakia, March 4 (Agency) -", "ANKARA (Portal / Agency - date)".
 _DATELINE = re.compile(r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-]{1,30})?,?\s+"
-                       r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+)?\(([^()\n]{1,80})\)\s*([-–—]?)")
+                       r"(?:(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?)(?:,?\s+\d{4})?\s+)?"
+                       r"\(([^()\n]{1,80})\)\s*([-–—]?)")
 # "(AP) —" or "(Bloomberg) --" opening the text, with no city.
 _BARE_DATELINE = re.compile(r"^\s*\((" + _WIRE + r")\)\s*(?:[-–—]+|\s)", re.I)
 _PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
@@ -79,12 +80,18 @@ _SOURCE_LINE = re.compile(r"^\s*(?:Source|Originally published by|This story ori
 _WHOLE_STORY = re.compile(r"\b(?:Read|See) (?:the )?(?:whole|full|original|complete|rest of the) (?:story|article)"
                           r" (?:from|at|on)\s+(?:the )?" + _NAME)
 # "By Jane Doe, Reuters", "By JANE DOE – Associated Press", "By A and B / The Associated Press", "By Reuters staff".
-_BYLINE = re.compile(r"^\s*By\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
+_BYLINE = re.compile(r"^\s*(?:By|Story by|Written by|Report by)\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
                      + _WIRE + r")\b(?:\s+staff)?", re.M)
 # A first line that names the agency alone or before a city: "Reuters, WASHINGTON", "Associated Press".
 _CREDIT_FIRST_LINE = re.compile(r"^\s*(?:The\s+)?(" + _WIRE + r")\s*(?:,\s*[A-Z][A-Za-z .'-]{1,30})?\s*$")
-# A closing line "— Reuters", "AP", "(AFP)".
+# A closing line "— Reuters", "AP", "(AFP)", or a last paragraph signed off "… said. — Reuters".
 _CREDIT_LAST_LINE = re.compile(r"^\s*[-–—]*\s*\(?(?:The\s+)?(" + _WIRE + r")\)?\.?\s*$")
+_SIGN_OFF = re.compile(r"[.!?\"”]\s*[-–—]+\s*\(?(?:The\s+)?(" + _WIRE + r")\)?\.?\s*$")
+# House footers that only one agency's copy carries.
+_HOUSE_FOOTERS = (
+    ("Reuters", re.compile(r"\((?:Reporting|Additional reporting) by [^()]{2,200}?(?:;\s*(?:Writing|Editing) by [^()]{2,200})?\)\s*$")),
+    ("Associated Press", re.compile(r"\b(?:Associated Press|AP) (?:writers?|reporters?|correspondents?)\b[^.]{0,200}contributed")),
+)
 _AUTHOR_META = re.compile(r"<meta[^>]+name=[\"']author[\"'][^>]+content=[\"']\s*(?:[^\"']*?(?:,|\bfor|\b[-–—/])\s*)?"
                           r"(?:The\s+)?(" + _WIRE + r")(?:\s+staff)?\s*[\"']", re.I)
 _BYLINE_ELEMENT = re.compile(r"<(?:p|div|span|address)[^>]+class=[\"'][^\"']*(?:byline|author)[^\"']*[\"'][^>]*>(.{1,300}?)</", re.I | re.S)
@@ -152,9 +159,10 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
         candidates.append(found.group(1))
     lines = [line for line in text.strip().split("\n") if line.strip()]
     if lines:
-        found = _CREDIT_LAST_LINE.match(lines[-1])
+        found = _CREDIT_LAST_LINE.match(lines[-1]) or _SIGN_OFF.search(lines[-1])
         if found:
             candidates.append(found.group(1))
+    candidates.extend(agency for agency, footer in _HOUSE_FOOTERS if footer.search(tail))
     cited = _agency_cited_throughout(text)
     if cited:
         candidates.append(cited)

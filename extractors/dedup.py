@@ -31,12 +31,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 from rensa import RMinHash
 
 from extractors.reported_text import BREAK, reported_words
+from extractors.urls import domain_of
 from newsflow.models import StoryLink
 
 NUM_PERM = 128
@@ -126,9 +126,8 @@ def verify_bits(signature: np.ndarray) -> np.ndarray:
 
 
 def site_key(canonical_url: str) -> int:
-    """32 bits naming the article's site (host without `www.`): copies come from other sites."""
-    host = (urlsplit(canonical_url).hostname or "").lower().removeprefix("www.")
-    return _key64(host) & 0xFFFFFFFF
+    """32 bits naming the article's site (extractors.urls.domain_of): copies come from other sites."""
+    return _key64(domain_of(canonical_url)) & 0xFFFFFFFF
 
 
 def _day(when: datetime | None) -> int:

@@ -200,17 +200,19 @@ def cmd_story(args: argparse.Namespace) -> int:
         story_id, title, original_source, n_articles, first = story[0]
         copies = con.execute("""
             SELECT article_id, is_original, source, syndicated_from, attribution, story_reason, story_similarity,
-                   story_matched_article_id, published_at, version, url
+                   story_matched_article_id, published_at, version, url, story_measure
             FROM articles WHERE story_id = ? ORDER BY NOT is_original, published_at NULLS LAST, article_id""",
                              [story_id]).fetchall()
     finally:
         con.close()
     print(f"story {story_id}: {title}")
     print(f"  original source: {original_source}; {n_articles} article(s); first published {first}")
-    for (article_id, original, source, synd, attribution, reason, similarity, matched, published, version, url) in copies:
+    for (article_id, original, source, synd, attribution, reason, similarity, matched, published, version, url,
+         measure) in copies:
+        # The similarity that decided the join, with its measure's name (jaccard or containment).
         why = {"new_story": "started the story", "exact_hash": f"same text as {matched}",
-               "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
-               "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
+               "near_duplicate": f"near-duplicate of {matched} ({measure or 'jaccard'} {similarity})",
+               "contained": f"contains or is contained in {matched} ({measure or 'containment'} {similarity})",
                "canonical_url": f"same page as {matched}", "update": f"new version of {matched}"}.get(reason, reason)
         role = "ORIGINAL" if original else f"copy of {synd} ({attribution})" if synd else "copy"
         print(f"  - {article_id} [{role}] {source}, {published}, v{version}\n      {url}\n      joined: {why}")

@@ -27,6 +27,8 @@ WITH credited AS (
            row_number() OVER (
                PARTITION BY a.story_id
                ORDER BY (c.credited_source IS NOT NULL AND lower(a.source_name) = lower(c.credited_source)) DESC,
+                        -- An agency's own page is the original its copies come from.
+                        (a.source_name IN (SELECT name FROM source_names)) DESC,
                         (a.syndicated_from IS NULL) DESC,
                         a.published_at ASC NULLS LAST, a.fetched_at ASC, a.article_id ASC
            ) AS rank,
