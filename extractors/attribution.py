@@ -163,7 +163,8 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
         if found:
             candidates.append(found.group(1))
     candidates.extend(agency for agency, footer in _HOUSE_FOOTERS if footer.search(tail))
-    cited = _agency_cited_throughout(text)
+    # An agency citing another agency ("according to KCNA") is reporting, not republishing.
+    cited = None if own_source and is_agency(own_source) else _agency_cited_throughout(text)
     if cited:
         candidates.append(cited)
     for name in candidates:

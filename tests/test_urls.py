@@ -56,3 +56,5 @@ def test_a_single_citation_or_a_city_list_is_not_a_credit():
                                 "Gulf Daily") is None
     assert find_syndicated_from("(SEOUL, TOKYO and LONDON) — The launch came as talks began.", "", [], "Radio 9") is None
     assert find_syndicated_from("Copyright 2026 The Associated Press. All rights reserved.", "", [], "AP") is None
+    relayed = ("The North staged a drill, according to KCNA.\n\nKCNA said the drill tested a new launcher.")
+    assert find_syndicated_from(relayed, "", [], "Yonhap News Agency") is None  # an agency relaying another's report
