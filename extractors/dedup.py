@@ -5,7 +5,7 @@ Real republished copies are truncated at different points, carry a short first t
 full version, add or drop paragraphs and change spelling and datelines, so their 5-word-shingle
 Jaccard runs as low as 0.13 while the shorter copy stays largely contained in the longer. Two
 independent reports of one event share little text except the statements they both quote. So a
-text is fingerprinted over its *reported* words (`content_words`): credit and legal lines,
+text is fingerprinted over its *reported* words (`extractors.reported_text`): credit and legal lines,
 the dateline and quoted statements are left out, and spelling variants are folded.
 
 The index holds one entry per stored article version: the low bits of its MinHash signature,
