@@ -41,7 +41,7 @@ from newsflow.models import StoryLink
 
 NUM_PERM = 128
 BANDS, ROWS = 64, 2  # candidate probability 0.72 at Jaccard 0.14, 0.93 at 0.2, 0.99 at 0.27, 0.006 at 0.01
-INDEX_FORMAT = 2  # saved indexes of another format are rebuilt from the warehouse
+INDEX_FORMAT = 3  # saved indexes of another format are rebuilt from the warehouse
 MIN_REPORTED_SHINGLES = 20  # a text mostly made of quotations is compared on all its words
 SHINGLE = 5
 SEED = 20261125
@@ -120,9 +120,18 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
 
 
 def verify_bits(signature: np.ndarray) -> np.ndarray:
-    """The low 16 bits of each MinHash value: enough to estimate Jaccard (a false match costs
-    1/65536 per position) at half the memory of the full signature."""
-    return (np.asarray(signature, dtype=np.uint32) & np.uint32(0xFFFF)).astype(np.uint16)
+    """The low 8 bits of each MinHash value, to estimate Jaccard at an eighth of the full
+    signature's memory (the twice-as-many LSH bands need the room). Two different values agree
+    on their low 8 bits 1 time in 256; `_jaccard` takes that share of chance agreements out."""
+    return (np.asarray(signature, dtype=np.uint32) & np.uint32(0xFF)).astype(np.uint8)
+
+
+_CHANCE = 1.0 / 256
+
+
+def _jaccard(agreeing: np.ndarray) -> np.ndarray:
+    """Jaccard estimates from the number of agreeing 8-bit values, chance agreements removed."""
+    return np.clip((agreeing / NUM_PERM - _CHANCE) / (1.0 - _CHANCE), 0.0, 1.0)
 
 
 def site_key(canonical_url: str) -> int:
@@ -212,7 +221,7 @@ class StoryIndex:
         self.copy_containment = copy_containment  # another site: a copy, an excerpt, a first take
         self.min_shared_shingles = min_shared_shingles  # so a short teaser cannot match by chance
         self._size = 0
-        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint16)
+        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint8)
         self._shingles = np.empty(0, dtype=np.int32)
         self._sites = np.empty(0, dtype=np.uint32)
         self._days = np.empty(0, dtype=np.int32)
@@ -321,7 +330,7 @@ class StoryIndex:
             days = self._days[positions]
             # An anniversary rewrite a year later reuses background text but is a new story.
             in_window = (days < 0) | (np.abs(days - day) <= self.max_days)
-        jaccard = (self._sigs[positions] == verify_bits(fp.signature)).sum(axis=1) / NUM_PERM
+        jaccard = _jaccard((self._sigs[positions] == verify_bits(fp.signature)).sum(axis=1))
         sizes = self._shingles[positions].astype(np.float64)
         shared = jaccard * (sizes + fp.n_shingles) / (1.0 + jaccard)
         smaller = np.maximum(1.0, np.minimum(sizes, fp.n_shingles))
