@@ -74,7 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         ui = f"http://127.0.0.1:{args.port}"
         print("screenshots:")
         shoot(chromium, f"{ui}/runs/flow-run/{run_id}", args.out / "flow-run.png")
-        shoot(chromium, f"{ui}/runs/flow-run/{run_id}?tab=Artifacts", args.out / "flow-run-artifacts.png")
         artifacts = _api(api, "/artifacts/filter", {"sort": "CREATED_DESC", "limit": 20})
         report = next((a for a in artifacts if a.get("type") == "markdown"), None)
         if report:

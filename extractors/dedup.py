@@ -1,15 +1,27 @@
 """Content identity: exact text hashes, MinHash near-duplicates, and the story index that assigns
 each article to exactly one story with the reason it joined.
 
-The index holds one entry per stored article version: the low bits of its MinHash signature, shingle count,
-publication day and story. Near-duplicate candidates come from banded LSH (32 bands of 4 rows)
-kept in a sorted NumPy array, with a small dict for recent inserts that is merged in batches,
-so a million articles fit in well under 1.5 GiB and a lookup costs well under a millisecond.
+Real republished copies are truncated at different points, carry a short first take against the
+full version, add or drop paragraphs and change spelling and datelines, so their 5-word-shingle
+Jaccard runs as low as 0.13 while the shorter copy stays largely contained in the longer. Two
+independent reports of one event share little text except the statements they both quote. So a
+text is fingerprinted over its *reported* words (`extractors.reported_text`): credit and legal lines,
+the dateline and quoted statements are left out, and spelling variants are folded.
 
-All bands share one sorted uint64 table (band number in the high half) so a lookup is two
-vectorised binary searches. A candidate joins a story when the estimated Jaccard similarity of their 5-word shingles is at
-least `threshold`, or when one text is nearly contained in the other (an updated wire story
-with paragraphs added); and only when they were published within `max_days` of each other."""
+The index holds one entry per stored article version: the low bits of its MinHash signature,
+shingle count, site, publication day and story. Candidates come from banded LSH (64 bands of 2
+rows, so copies with Jaccard as low as 0.15-0.2 are still found) kept in a sorted NumPy array,
+with a small dict for recent inserts that is merged in batches, so a million articles fit in
+well under 1.5 GiB and a lookup costs well under a millisecond.
+
+All bands share one sorted uint32 table (keys salted by band number) so a lookup is one
+vectorised binary search. A candidate joins a story, within `max_days` of publication, when:
+- the estimated Jaccard of their shingles is at least `threshold` (`near_duplicate`), or
+- the shorter text is at least `copy_containment` contained in the longer and they share at
+  least `min_shared_shingles` shingles, on different sites (`contained`: a copy, an excerpt, a
+  first take), or one text is `containment` contained in the other on the same site (an update).
+A date of midnight on 1 January is a year-only guess (trafilatura's, from a year the text
+mentions) and bounds nothing."""
 
 from __future__ import annotations
 
@@ -23,10 +35,14 @@ from pathlib import Path
 import numpy as np
 from rensa import RMinHash
 
+from extractors.reported_text import BREAK, reported_words
+from extractors.urls import domain_of
 from newsflow.models import StoryLink
 
 NUM_PERM = 128
-BANDS, ROWS = 32, 4  # candidate probability 0.99 at Jaccard 0.6, 0.87 at 0.5, ~0 at 0.05
+BANDS, ROWS = 64, 2  # candidate probability 0.72 at Jaccard 0.14, 0.93 at 0.2, 0.99 at 0.27, 0.006 at 0.01
+INDEX_FORMAT = 3  # saved indexes of another format are rebuilt from the warehouse
+MIN_REPORTED_SHINGLES = 20  # a text mostly made of quotations is compared on all its words
 SHINGLE = 5
 SEED = 20261125
 MERGE_EVERY = 20_000
@@ -49,6 +65,15 @@ def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
     return [" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)]
 
 
+def reported_shingles(text: str) -> list[str]:
+    """Shingles of the text's own reporting (see extractors.reported_text): none spans a
+    quotation, a credit line or the dateline. A text that is mostly quotation falls back to
+    all its words, so it still has enough shingles to be matched."""
+    tokens = reported_words(text)
+    grams = [g for g in shingles(tokens) if BREAK not in g]
+    return grams if len(set(grams)) >= MIN_REPORTED_SHINGLES else shingles(words(text))
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What the index needs to know about one text."""
@@ -59,7 +84,7 @@ class Fingerprint:
 
 
 def fingerprint(text: str) -> Fingerprint:
-    grams = shingles(words(text))
+    grams = reported_shingles(text)
     minhash = RMinHash(num_perm=NUM_PERM, seed=SEED)
     minhash.update(grams)
     return Fingerprint(text_hash(text), np.asarray(minhash.digest(), dtype=np.uint32), len(set(grams)))
@@ -80,7 +105,7 @@ def _key64(text: str) -> int:
 def band_hashes(signatures: np.ndarray) -> np.ndarray:
     """(n, NUM_PERM) uint32 signatures to (n, BANDS) uint32 band keys."""
     rows = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
-    mixed = (rows * _MIX).sum(axis=2, dtype=np.uint64)  # wraps modulo 2**64, which is what we want
+    mixed = (rows * _MIX[:ROWS]).sum(axis=2, dtype=np.uint64)  # wraps modulo 2**64, which is what we want
     return ((mixed ^ (mixed >> np.uint64(29))) >> np.uint64(32)).astype(np.uint32)
 
 
@@ -95,13 +120,29 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
 
 
 def verify_bits(signature: np.ndarray) -> np.ndarray:
-    """The low 16 bits of each MinHash value: enough to estimate Jaccard (a false match costs
-    1/65536 per position) at half the memory of the full signature."""
-    return (np.asarray(signature, dtype=np.uint32) & np.uint32(0xFFFF)).astype(np.uint16)
+    """The low 8 bits of each MinHash value, to estimate Jaccard at an eighth of the full
+    signature's memory (the twice-as-many LSH bands need the room). Two different values agree
+    on their low 8 bits 1 time in 256; `_jaccard` takes that share of chance agreements out."""
+    return (np.asarray(signature, dtype=np.uint32) & np.uint32(0xFF)).astype(np.uint8)
+
+
+_CHANCE = 1.0 / 256
+
+
+def _jaccard(agreeing: np.ndarray) -> np.ndarray:
+    """Jaccard estimates from the number of agreeing 8-bit values, chance agreements removed."""
+    return np.clip((agreeing / NUM_PERM - _CHANCE) / (1.0 - _CHANCE), 0.0, 1.0)
+
+
+def site_key(canonical_url: str) -> int:
+    """32 bits naming the article's site (extractors.urls.domain_of): copies come from other sites."""
+    return _key64(domain_of(canonical_url)) & 0xFFFFFFFF
 
 
 def _day(when: datetime | None) -> int:
-    return -1 if when is None else (when - _EPOCH).days
+    if when is None or (when.month == 1 and when.day == 1 and not (when.hour or when.minute or when.second)):
+        return -1  # unknown, or known only to the year
+    return (when - _EPOCH).days
 
 
 class _SortedKeys:
@@ -171,14 +212,18 @@ class StoryIndex:
     warehouse at run start; saved under the data dir so a large index loads in seconds."""
 
     def __init__(self, threshold: float = 0.5, max_days: int = 7, containment: float = 0.8,
-                 min_jaccard_for_containment: float = 0.2):
+                 min_jaccard_for_containment: float = 0.2, copy_containment: float = 0.25,
+                 min_shared_shingles: int = 20):
         self.threshold = threshold
         self.max_days = max_days
-        self.containment = containment
+        self.containment = containment  # same site: an update with paragraphs added
         self.min_jaccard_for_containment = min_jaccard_for_containment
+        self.copy_containment = copy_containment  # another site: a copy, an excerpt, a first take
+        self.min_shared_shingles = min_shared_shingles  # so a short teaser cannot match by chance
         self._size = 0
-        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint16)
+        self._sigs = np.empty((0, NUM_PERM), dtype=np.uint8)
         self._shingles = np.empty(0, dtype=np.int32)
+        self._sites = np.empty(0, dtype=np.uint32)
         self._days = np.empty(0, dtype=np.int32)
         self._story = np.empty(0, dtype=np.int32)
         self._article = np.empty(0, dtype="S20")
@@ -202,7 +247,7 @@ class StoryIndex:
             out = np.zeros((new,) + array.shape[1:], dtype=array.dtype)
             out[:self._size] = array[:self._size]
             return out
-        self._sigs, self._shingles = grown(self._sigs), grown(self._shingles)
+        self._sigs, self._shingles, self._sites = grown(self._sigs), grown(self._shingles), grown(self._sites)
         self._days, self._story, self._article = grown(self._days), grown(self._story), grown(self._article)
 
     def _story_number(self, story_id: str) -> int:
@@ -219,6 +264,7 @@ class StoryIndex:
         self._grow(position + 1)
         self._sigs[position] = verify_bits(fp.signature)
         self._shingles[position] = fp.n_shingles
+        self._sites[position] = site_key(canonical_url)
         self._days[position] = _day(published_at)
         self._story[position] = self._story_number(story_id)
         self._article[position] = article_id.encode()
@@ -241,6 +287,7 @@ class StoryIndex:
         sigs = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.uint32).reshape(count, NUM_PERM)
         self._sigs[start:start + count] = verify_bits(sigs)
         self._shingles[start:start + count] = [r[5] or 0 for r in rows]
+        self._sites[start:start + count] = [site_key(r[2]) for r in rows]
         self._days[start:start + count] = [_day(r[6]) for r in rows]
         self._story[start:start + count] = [self._story_number(r[1]) for r in rows]
         self._article[start:start + count] = [r[0].encode() for r in rows]
@@ -278,30 +325,32 @@ class StoryIndex:
             return StoryLink(new_article_id, "new_story", None, None)
         positions = np.fromiter(candidates, dtype=np.int64, count=len(candidates))
         day = _day(published_at)
+        in_window = np.ones(len(positions), dtype=bool)
         if day >= 0:
             days = self._days[positions]
             # An anniversary rewrite a year later reuses background text but is a new story.
-            positions = positions[(days < 0) | (np.abs(days - day) <= self.max_days)]
-        if not len(positions):
-            return StoryLink(new_article_id, "new_story", None, None)
-        jaccard = (self._sigs[positions] == verify_bits(fp.signature)).sum(axis=1) / NUM_PERM
+            in_window = (days < 0) | (np.abs(days - day) <= self.max_days)
+        jaccard = _jaccard((self._sigs[positions] == verify_bits(fp.signature)).sum(axis=1))
         sizes = self._shingles[positions].astype(np.float64)
-        intersection = jaccard * (sizes + fp.n_shingles) / (1.0 + jaccard)
+        shared = jaccard * (sizes + fp.n_shingles) / (1.0 + jaccard)
         smaller = np.maximum(1.0, np.minimum(sizes, fp.n_shingles))
-        containment = intersection / smaller
-        joins = (jaccard >= self.threshold) | (
-            (containment >= self.containment) & (jaccard >= self.min_jaccard_for_containment))
+        containment = shared / smaller
+        same_site = self._sites[positions] == site_key(canonical_url)
+        joins = in_window & ((jaccard >= self.threshold) | np.where(
+            same_site,
+            (containment >= self.containment) & (jaccard >= self.min_jaccard_for_containment),
+            (containment >= self.copy_containment) & (shared >= self.min_shared_shingles)))
         if not joins.any():
             return StoryLink(new_article_id, "new_story", None, None)
-        best = int(np.argmax(np.where(joins, jaccard, -1.0)))
+        best = int(np.argmax(np.where(joins, containment + jaccard, -1.0)))
         if jaccard[best] >= self.threshold:
             return self._entry(int(positions[best]), "near_duplicate", round(float(jaccard[best]), 4))
-        return self._entry(int(positions[best]), "contained", round(float(containment[best]), 4))
+        return self._entry(int(positions[best]), "contained", round(float(min(1.0, containment[best])), 4))
 
     # -- persistence ---------------------------------------------------------------------------
 
     def nbytes(self) -> int:
-        arrays = (self._sigs, self._shingles, self._days, self._story, self._article)
+        arrays = (self._sigs, self._shingles, self._sites, self._days, self._story, self._article)
         return sum(a.nbytes for a in arrays) + sum(t.nbytes() for t in (self._bands, self._urls, self._hashes))
 
     def save(self, directory: Path) -> None:
@@ -310,6 +359,7 @@ class StoryIndex:
         directory.mkdir(parents=True, exist_ok=True)
         n = self._size
         payload = {
+            "format": np.array(INDEX_FORMAT), "sites": self._sites[:n],
             "sigs": self._sigs[:n], "shingles": self._shingles[:n], "days": self._days[:n],
             "story": self._story[:n], "article": self._article[:n],
             "story_names": np.array(self._story_names, dtype="S20"),
@@ -329,6 +379,9 @@ class StoryIndex:
         if not path.exists():
             return index
         with np.load(path) as data:
+            if "format" not in data or int(data["format"]) != INDEX_FORMAT:
+                return index  # saved by another version: empty, so the caller rebuilds it from the warehouse
+            index._sites = data["sites"]
             # Each array is read into memory once; no copies, so loading needs no more than the index.
             index._sigs, index._shingles, index._days = data["sigs"], data["shingles"], data["days"]
             index._story, index._article = data["story"], data["article"]

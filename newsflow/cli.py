@@ -223,8 +223,9 @@ def cmd_story(args: argparse.Namespace) -> int:
         why = {
             "new_story": "started the story",
             "exact_hash": f"same text as {matched}",
-            "near_duplicate": f"near-duplicate of {matched} (Jaccard ≈ {similarity})",
-            "contained": f"contains or is contained in {matched} (containment ≈ {similarity})",
+            # The similarity that decided the join, with its measure's name (jaccard or containment).
+            "near_duplicate": f"near-duplicate of {matched} ({c.story_measure or 'jaccard'} {similarity})",
+            "contained": f"contains or is contained in {matched} ({c.story_measure or 'containment'} {similarity})",
             "canonical_url": f"same page as {matched}",
             "update": f"new version of {matched}",
         }.get(c.story_reason or "", c.story_reason)
@@ -376,18 +377,14 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
     """Create or update the Prefect automations in automations.yaml (failed, crashed or stuck
     ingest runs notify --webhook-url) on the server in PREFECT_API_URL."""
     import asyncio
-    import os
 
-    from newsflow.automations import apply
+    from flows.automations import api_url, apply
 
-    if not os.environ.get("PREFECT_API_URL"):
-        from prefect.settings import PREFECT_API_URL
-
-        if not PREFECT_API_URL.value():
-            return _fail(
-                "PREFECT_API_URL is not set: automations live on a Prefect server; start one "
-                "(`prefect server start`) and `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`"
-            )
+    if not api_url():
+        return _fail(
+            "PREFECT_API_URL is not set: automations live on a Prefect server; start one "
+            "(`prefect server start`) and `prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`"
+        )
     durations: list[float] = []
     data_dir = _data_dir(args)
     if (data_dir / "lake" / "catalog.sqlite").exists():

@@ -335,7 +335,7 @@ def process_batch(
 def log_batch(result: BatchResult, logger: Logger, batch_no: int, batches: int) -> None:
     """What a person wants to read about one committed batch, at INFO: pages per host, stories
     created, tags added, and each failure with its reason."""
-    hosts = Counter(urlsplit(a.final_url or a.url).hostname or "?" for a in result.articles)
+    hosts = Counter(urlsplit(a.final_url or a.url).netloc or "?" for a in result.articles)
     tags = Counter(t.tag.tag for t in result.tags)
     new_stories = sum(a.story_reason == "new_story" for a in result.articles)
     logger.info(
@@ -357,14 +357,19 @@ def log_batch(result: BatchResult, logger: Logger, batch_no: int, batches: int) 
 
 def load_story_index(warehouse: Warehouse, settings: Settings, logger: Logger = log) -> StoryIndex:
     """The saved story index, caught up with the warehouse; rebuilt if the two disagree."""
-    threshold, max_days = settings.near_duplicate_threshold, settings.near_duplicate_max_days
+    options: dict[str, Any] = dict(
+        threshold=settings.near_duplicate_threshold,
+        max_days=settings.near_duplicate_max_days,
+        copy_containment=settings.copy_containment,
+        min_shared_shingles=settings.min_shared_shingles,
+    )
     try:
-        index = StoryIndex.load(settings.data_dir / "state", threshold=threshold, max_days=max_days)
+        index = StoryIndex.load(settings.data_dir / "state", **options)
     except Exception as exc:  # a damaged cache is rebuilt from the lake, never fatal
         logger.warning("story index unreadable (%s); rebuilding it from the warehouse", exc)
-        index = StoryIndex(threshold=threshold, max_days=max_days)
+        index = StoryIndex(**options)
     if len(index) and warehouse.article_at_seq(len(index) - 1) != index.article_at(len(index) - 1):
-        index = StoryIndex(threshold=threshold, max_days=max_days)
+        index = StoryIndex(**options)
     index.add_many(list(warehouse.story_index_rows(from_seq=len(index))))
     return index
 

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Dedup.
     near_duplicate_threshold: float = 0.5
     near_duplicate_max_days: int = 7
+    # A copy on another site joins when this share of the shorter text is in the longer one and
+    # they share at least this many 5-word shingles (quotations left out; see extractors.dedup).
+    copy_containment: float = 0.25
+    min_shared_shingles: int = 20
 
     @field_validator("allowed_networks")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 
-from newsflow.automations import DEFAULT_FILE, render, stuck_after_seconds
+from flows.automations import DEFAULT_FILE, render, stuck_after_seconds
 
 from conftest import newsflow_bin
 

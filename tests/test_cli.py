@@ -85,6 +85,7 @@ def test_story_explains_each_copy_and_retag_replaces_old_tags(httpserver, subpro
     assert "[ORIGINAL] Northline Wire" in story.stdout
     assert "[copy of Northline Wire (credited)] Dailyfold" in story.stdout
     assert "near-duplicate of" in story.stdout or "contains or is contained in" in story.stdout
+    assert "(jaccard 0." in story.stdout or "(containment 0." in story.stdout  # the measure that decided it
 
     up_to_date = _run(subprocess_env, "retag", "--data-dir", str(data_dir))
     assert up_to_date.stdout.startswith("retagged 0 articles")

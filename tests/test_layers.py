@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Shared records, settings and helpers that every layer may use.
-COMMON = ("newsflow.models", "newsflow.settings", "newsflow.clock", "newsflow.retry")
+COMMON = ("newsflow.models", "newsflow.settings", "newsflow.clock", "newsflow.retry", "newsflow.agencies")
 RULES = {
     # folder: (allowed first-party prefixes, forbidden third-party prefixes)
     "extractors": (("extractors",) + COMMON, ("prefect", "duckdb")),

@@ -29,3 +29,58 @@ def test_bylines_and_author_fields_naming_a_wire_credit_it():
     )
     assert find_syndicated_from("By Reuters staff\nText.", "", [], "Reuters") is None  # its own story
     assert find_syndicated_from("By Jane Doe\nText.", '<meta name="author" content="Jane Doe">', [], "Herald") is None
+
+
+def test_every_form_of_wire_credit_is_read_and_stored_in_one_spelling():
+    from extractors.attribution import canonical_source, find_syndicated_from
+
+    assert (
+        find_syndicated_from("(AP) — Officials said on Monday the order stands.", "", [], "Valley Gazette")
+        == "Associated Press"
+    )
+    assert (
+        find_syndicated_from("BRANDPORT, Ohio (AP) — The council met.", "", [], "Valley Gazette") == "Associated Press"
+    )
+    assert (
+        find_syndicated_from("By The Associated Press\nThe council met.", "", [], "Valley Gazette")
+        == "Associated Press"
+    )
+    assert (
+        find_syndicated_from("By JO BLOGGS – Associated Press\nText.", "", [], "Valley Gazette") == "Associated Press"
+    )
+    assert (
+        find_syndicated_from("The order was signed on Monday, officials said. — Reuters", "", [], "Portal") == "Reuters"
+    )
+    assert find_syndicated_from("Text.\n\nRead the whole story from Reuters.", "", [], "Blog") == "Reuters"
+    assert find_syndicated_from("LISBON, 3 March 2024 (Reuters) - The ministry said.", "", [], "Portal") == "Reuters"
+    assert find_syndicated_from("Text.", '<div class="article-byline">By Jo Bloggs, AFP</div>', [], "Portal") == "AFP"
+    assert find_syndicated_from("Text.", "", [{"author": {"name": "Yonhap News Agency"}}], "Portal") == "Yonhap"
+    assert (
+        find_syndicated_from(
+            "ANKARA (Daily Portal / Sputnik - 3rd May, 2024) The ministry said.", "", [], "Daily Portal"
+        )
+        == "Sputnik"
+    )
+    cited = (
+        "Talks were postponed, according to South Korea's (Yonhap) news agency.\n\n"
+        "The two sides will meet again next month, according to Yonhap."
+    )
+    assert find_syndicated_from(cited, "", [], "Portal") == "Yonhap"
+    assert canonical_source("The Associated Press") == canonical_source("AP") == "Associated Press"
+
+
+def test_a_single_citation_or_a_city_list_is_not_a_credit():
+    from extractors.attribution import find_syndicated_from
+
+    assert (
+        find_syndicated_from(
+            "The army fired a missile, the Yonhap news agency reported, citing officials.", "", [], "Gulf Daily"
+        )
+        is None
+    )
+    assert (
+        find_syndicated_from("(SEOUL, TOKYO and LONDON) — The launch came as talks began.", "", [], "Radio 9") is None
+    )
+    assert find_syndicated_from("Copyright 2026 The Associated Press. All rights reserved.", "", [], "AP") is None
+    relayed = "The North staged a drill, according to KCNA.\n\nKCNA said the drill tested a new launcher."
+    assert find_syndicated_from(relayed, "", [], "Yonhap News Agency") is None  # an agency relaying another's report

@@ -23,7 +23,7 @@ from newsflow.retry import with_retry
 
 CATALOG_NAME = "lake"
 # Views in views.sql that other views are built on; every other view is public, in the README.
-INTERNAL_VIEWS = frozenset({"latest_articles", "story_originals"})
+INTERNAL_VIEWS = frozenset({"latest_articles", "story_originals", "source_names", "named_articles"})
 _EXTENSIONS = {
     "ducklake": "duckdb_extension_ducklake",
     "sqlite_scanner": "duckdb_extension_sqlite_scanner",
@@ -221,8 +221,11 @@ class WriterLock:
 
 def initialise(con: duckdb.DuckDBPyConnection) -> None:
     """Create the base tables and (re)create the contract views. Safe to run every time."""
+    from newsflow.agencies import source_name_rows
+
     for name in ("schema.sql", "views.sql"):
-        run_with_retry(con, (_SQL_DIR / name).read_text())
+        # The agency spellings (extractors/data/wire_agencies.yaml) become a view of literals.
+        run_with_retry(con, (_SQL_DIR / name).read_text().replace("{{source_names}}", source_name_rows()))
 
 
 def is_transient(exc: Exception) -> bool:

@@ -52,6 +52,7 @@ class StoryCopy:
     published_at: datetime | None
     version: int | None
     url: str
+    story_measure: str | None = None  # jaccard, containment or exact: the measure that decided the join
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class Reader:
         rows = self.con.execute(
             """
             SELECT article_id, is_original, source, syndicated_from, attribution, story_reason, story_similarity,
-                   story_matched_article_id, published_at, version, url
+                   story_matched_article_id, published_at, version, url,
+                   story_measure
             FROM articles WHERE story_id = ? ORDER BY NOT is_original, published_at NULLS LAST, article_id""",
             [story_id],
         ).fetchall()

@@ -4,42 +4,65 @@ CREATE OR REPLACE VIEW latest_articles AS
 SELECT * FROM article_rows
 QUALIFY row_number() OVER (PARTITION BY article_id ORDER BY coalesce(version, 1) DESC, seq DESC NULLS LAST) = 1;
 
+-- Every spelling of a news agency and the one name stored for it ("ap" -> "Associated Press"),
+-- filled from extractors/data/wire_agencies.yaml when the views are created.
+CREATE OR REPLACE VIEW source_names AS
+SELECT * FROM (VALUES {{source_names}}) AS t(name_key, name);
+
+-- latest_articles with `source_name`: the site's name in the spelling credits use, so a wire's
+-- own page ("AP") is recognised as the source its copies credit ("Associated Press").
+CREATE OR REPLACE VIEW named_articles AS
+SELECT a.*, coalesce(n.name, a.source) AS source_name
+FROM latest_articles a
+LEFT JOIN source_names n
+       ON n.name_key = regexp_replace(regexp_replace(lower(a.source), '^\s*the\s+', ''), '[^a-z0-9]', '', 'g');
+
 CREATE OR REPLACE VIEW story_originals AS
 WITH credited AS (
     -- The source that copies credit most often is the story's original source.
     SELECT story_id, mode(syndicated_from) AS credited_source
     FROM latest_articles WHERE syndicated_from IS NOT NULL GROUP BY story_id
 ), ranked AS (
-    SELECT a.story_id, a.article_id, a.canonical_url, a.source, a.title, a.published_at,
+    SELECT a.story_id, a.article_id, a.canonical_url, a.source_name, a.title, a.published_at,
            row_number() OVER (
                PARTITION BY a.story_id
-               ORDER BY (c.credited_source IS NOT NULL AND lower(a.source) = lower(c.credited_source)) DESC,
+               ORDER BY (c.credited_source IS NOT NULL AND lower(a.source_name) = lower(c.credited_source)) DESC,
+                        -- An agency's own page is the original its copies come from.
+                        (a.source_name IN (SELECT name FROM source_names)) DESC,
                         (a.syndicated_from IS NULL) DESC,
                         a.published_at ASC NULLS LAST, a.fetched_at ASC, a.article_id ASC
            ) AS rank,
            c.credited_source
-    FROM latest_articles a LEFT JOIN credited c USING (story_id)
+    FROM named_articles a LEFT JOIN credited c USING (story_id)
 )
 SELECT story_id, article_id AS original_article_id, canonical_url AS original_url,
-       coalesce(credited_source, source) AS original_source, title
+       coalesce(credited_source, source_name) AS original_source, title,
+       (credited_source IS NOT NULL) AS credited
 FROM ranked WHERE rank = 1;
 
 CREATE OR REPLACE VIEW articles AS
 SELECT a.article_id, a.canonical_url AS url, a.source, a.domain, a.title, a.author,
        a.published_at, a.fetched_at, a.language, a.text, a.word_count, a.story_id,
        (a.article_id = o.original_article_id) AS is_original,
-       -- A copy credits its source explicitly (dateline, "Provided by", JSON); failing that, a copy
-       -- of another outlet's text in the same story is syndicated from the story's original source.
+       -- A copy credits its source explicitly (dateline, byline, "Provided by", JSON); failing that,
+       -- a copy of another outlet's text in the same story is syndicated from the story's original
+       -- source. When that source is a wire some copy credits, every article not from the wire is
+       -- a copy, even the one standing in as the story's original because the wire's own page
+       -- is not in the warehouse.
        coalesce(a.syndicated_from,
-                CASE WHEN a.article_id <> o.original_article_id AND lower(a.source) <> lower(o.original_source)
+                CASE WHEN (a.article_id <> o.original_article_id OR o.credited)
+                          AND lower(a.source_name) <> lower(o.original_source)
                      THEN o.original_source END) AS syndicated_from,
        CASE WHEN a.syndicated_from IS NOT NULL THEN 'credited'
-            WHEN a.article_id <> o.original_article_id AND lower(a.source) <> lower(o.original_source)
+            WHEN (a.article_id <> o.original_article_id OR o.credited) AND lower(a.source_name) <> lower(o.original_source)
             THEN 'content_match' END AS attribution,
        a.syndicated_link,
        a.url AS feed_link, a.final_url, a.redirects, a.feed_url, a.content_hash,
-       a.story_reason, a.story_similarity, a.story_matched_article_id, coalesce(a.version, 1) AS version
-FROM latest_articles a LEFT JOIN story_originals o USING (story_id);
+       a.story_reason, a.story_similarity, a.story_matched_article_id, coalesce(a.version, 1) AS version,
+       -- The measure story_similarity holds: the one that decided the join.
+       CASE a.story_reason WHEN 'near_duplicate' THEN 'jaccard' WHEN 'contained' THEN 'containment'
+                           WHEN 'exact_hash' THEN 'exact' END AS story_measure
+FROM named_articles a LEFT JOIN story_originals o USING (story_id);
 
 CREATE OR REPLACE VIEW article_versions AS
 SELECT article_id, coalesce(version, 1) AS version, canonical_url AS url, source, title, published_at,

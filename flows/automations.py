@@ -23,6 +23,13 @@ class AppliedAutomation:
     within_s: int | None
 
 
+def api_url() -> str | None:
+    """The Prefect server automations would be applied to (PREFECT_API_URL), if any."""
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
 def stuck_after_seconds(run_durations_s: list[float]) -> int:
     """Three times the median of the recent runs' durations (or of the default)."""
     usual = statistics.median(run_durations_s) if run_durations_s else DEFAULT_USUAL_SECONDS
