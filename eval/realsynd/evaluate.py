@@ -333,12 +333,14 @@ def score(articles: list[RealArticle], parts: dict[str, str], outcomes: dict[str
             errors.append(f"{what}: {a.id} / {b.id} ({a.outlet} / {b.outlet}) "
                           f"J={sims['jaccard_reported']} C={sims['containment_reported']} "
                           f"reasons={outcomes[a.id].reason}/{outcomes[b.id].reason}")
-    credit_total = credit_right = uncreditable = wrongly_credited = 0
+    credit_total = credit_right = uncreditable = uncreditable_right = wrongly_credited = 0
     for article in found:
         got = outcomes[article.id].syndicated_from
         if article.wire and not article.own_wire_page:
             if not creditable(article, by_cluster[article.cluster]):
+                # Counted apart, but still scored: an outside measure counts every copy.
                 uncreditable += 1
+                uncreditable_right += got == canonical_source(article.wire)
                 continue
             credit_total += 1
             expected = canonical_source(article.wire)
@@ -360,7 +362,9 @@ def score(articles: list[RealArticle], parts: dict[str, str], outcomes: dict[str
         "independent_pairs": independent, "independent_pairs_merged": independent_merged,
         "credit": {"copies": credit_total, "right": credit_right,
                    "accuracy": round(credit_right / credit_total, 4) if credit_total else 1.0,
-                   "uncreditable_copies": uncreditable, "credited_without_wire": wrongly_credited},
+                   "uncreditable_copies": uncreditable, "credited_without_wire": wrongly_credited,
+                   "accuracy_all_copies": round((credit_right + uncreditable_right) / (credit_total + uncreditable), 4)
+                   if credit_total + uncreditable else 1.0},
         "reasons": reasons,
         "similarity": {kind: {measure: _spread([p[measure] for p in pairs]) for measure in
                               ("jaccard_all_words", "containment_all_words", "jaccard_reported", "containment_reported")}
