@@ -24,8 +24,9 @@ from extractors.fetch import fetch_pages
 from extractors.robots import RobotsCache
 from extractors.schedule import is_due
 from extractors.tagging import Tagger
-from newsflow.feedlist import load_feed_list, merge_sources
+from newsflow.feedlist import FeedList, merge_sources, read_feed_list
 from newsflow.models import Article, Failure, FeedEntry, FeedSource, StoryLink
+from newsflow.runlock import run_lock
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -202,10 +203,21 @@ def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
     run_id = uuid.uuid4().hex[:12]
     started = _utcnow()
     summary = RunSummary()
-    sources = load_feed_list(feeds_file) if feeds_file else []
+    feed_list = read_feed_list(feeds_file) if feeds_file else FeedList()
+    with run_lock(settings.data_dir, settings.run_lock_wait):
+        totals, sources = _ingest_locked(feed_list, settings, run_id, started, summary, poll_all)
+    _publish_artifact(summary, sources)
+    return totals
+
+
+def _ingest_locked(feed_list: FeedList, settings: Settings, run_id: str, started: datetime, summary: RunSummary,
+                   poll_all: bool) -> tuple[dict, list[FeedSource]]:
     warehouse = Warehouse(settings.lake_dir)
     try:
-        sources = merge_sources(sources, warehouse.subscriptions())
+        # Rejected feed-list entries are failures of this run; the other feeds go on.
+        warehouse.record_failures([r.as_failure() for r in feed_list.rejected], run_id)
+        summary.failures += len(feed_list.rejected)
+        sources = merge_sources(feed_list.sources, warehouse.subscriptions())
         poll_feeds(sources, warehouse, settings, run_id, summary, poll_all)
         robots = RobotsCache()
         pending = warehouse.pending_entries(settings.max_fetch_attempts)
@@ -226,8 +238,7 @@ def ingest(feeds_file: str | None = "feeds.yaml", data_dir: str | None = None,
         warehouse.record_run(run_id, started, totals)
     finally:
         warehouse.close()
-    _publish_artifact(summary, sources)
-    return totals
+    return totals, sources
 
 
 def _publish_artifact(summary: RunSummary, sources: list[FeedSource]) -> None:

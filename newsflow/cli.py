@@ -111,13 +111,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return _fail(str(exc))
     elif not _subscription_count(data_dir):
         return _fail("no feeds to poll: pass --feeds FILE, or add feeds with `newsflow feeds import FILE.opml`")
+    from newsflow.runlock import RunLockTimeout, run_lock
+
     try:
-        totals = _run_ingest(feeds, data_dir, args.allow_private_networks, args.verbose,
-                             poll_all=args.all, obey_robots=False if args.ignore_robots else None)
+        with run_lock(data_dir):  # a second run on this data dir waits for the first (see README)
+            totals = _run_ingest(feeds, data_dir, args.allow_private_networks, args.verbose,
+                                 poll_all=args.all, obey_robots=False if args.ignore_robots else None)
+    except RunLockTimeout as exc:
+        return _fail(str(exc), 3)
     except Exception as exc:  # a systemic failure: report it in one line, exit non-zero
         if args.verbose:
             raise
-        return _fail(f"ingest failed: {type(exc).__name__}: {exc}", 1)
+        from warehouse.storage import explain
+
+        problem = explain(exc, data_dir)   # a full or read-only disk says so, without a raw IOException
+        return _fail(f"ingest failed: {problem}" if problem else f"ingest failed: {type(exc).__name__}: {exc}", 1)
     _print_summary(totals)
     _print_failures(data_dir)
     silence_shutdown_noise()

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.migrations import (MIGRATIONS, VERSION_TABLE_SQL, Migration, apply, check_not_newer, pending,
+                                  schema_version)
+
 CATALOG_NAME = "lake"
 _EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "sqlite_scanner": "duckdb_extension_sqlite_scanner"}
 _SQL_DIR = Path(__file__).parent
@@ -43,7 +46,10 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
                                  "autoload_known_extensions": False})
     for name in _EXTENSIONS:
         con.execute(f"LOAD '{extension_path(name)}'")
-    options = [f"DATA_PATH '{(lake_dir / 'data').as_posix()}/'", "META_BUSY_TIMEOUT 10000"]
+    # The Parquet files always sit in <lake>/data and the catalog stores their paths relative to
+    # it, so a lake copied, moved or restored elsewhere is opened where it is now: the data path
+    # recorded at creation is overridden, not trusted.
+    options = [f"DATA_PATH '{(lake_dir / 'data').as_posix()}/'", "OVERRIDE_DATA_PATH true", "META_BUSY_TIMEOUT 10000"]
     if read_only:
         options.append("READ_ONLY")
     else:
@@ -55,10 +61,17 @@ def connect(lake_dir: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
     return con
 
 
-def initialise(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the base tables and (re)create the contract views. Safe to run every time."""
-    for name in ("schema.sql", "views.sql"):
-        run_with_retry(con, (_SQL_DIR / name).read_text())
+def initialise(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Create the base tables, bring an older lake forward through the numbered migrations, and
+    (re)create the contract views. Safe to run every time; returns the lake's schema version."""
+    found = schema_version(con)
+    check_not_newer(found, max(m.version for m in migrations))
+    run_with_retry(con, (_SQL_DIR / "schema.sql").read_text())
+    run_with_retry(con, VERSION_TABLE_SQL)
+    for migration in pending(found, migrations):
+        apply(con, migration)
+    run_with_retry(con, (_SQL_DIR / "views.sql").read_text())
+    return schema_version(con)
 
 
 def is_transient(exc: Exception) -> bool:

@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from newsflow.models import Entity, Failure, FeedEntry, FeedSource, FeedState, Tag
-from warehouse import lake
+from warehouse import lake, storage
 
 FEED_STATE_COLUMNS = ("feed_url", "name", "title", "etag", "last_modified", "body_hash", "last_polled_at",
                       "last_status", "error_count", "last_error", "next_poll_at", "poll_url",
@@ -33,9 +33,18 @@ class Warehouse:
     """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
     concurrency limit); readers may come and go freely."""
 
-    def __init__(self, lake_dir: Path):
-        self.con = lake.connect(lake_dir)
-        lake.initialise(self.con)
+    def __init__(self, lake_dir: Path, min_free_disk_mb: float | None = None):
+        self.lake_dir = Path(lake_dir)
+        if min_free_disk_mb is None:
+            from newsflow.settings import Settings
+
+            min_free_disk_mb = Settings().min_free_disk_mb
+        storage.check_writable(self.lake_dir.parent, min_free_disk_mb)   # fail before the first write
+        try:
+            self.con = lake.connect(lake_dir)
+            self.schema_version = lake.initialise(self.con)
+        except duckdb.Error as exc:
+            raise (storage.explain(exc, self.lake_dir.parent) or exc) from exc
 
     def close(self) -> None:
         self.con.close()
@@ -43,6 +52,7 @@ class Warehouse:
     # -- transactions --------------------------------------------------------------------------
 
     def _transaction(self, body: Callable[[duckdb.DuckDBPyConnection], None], attempts: int = 8) -> None:
+        started = storage.now()
         for attempt in range(attempts):
             try:
                 self.con.execute("BEGIN TRANSACTION")
@@ -54,6 +64,10 @@ class Warehouse:
                     self.con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
+                problem = storage.explain(exc, self.lake_dir.parent)
+                if problem is not None:   # a full or read-only disk: clear up, say so, keep what is committed
+                    storage.remove_unreferenced_files(self.con, self.lake_dir, started)
+                    raise problem from exc
                 if attempt == attempts - 1 or not lake.is_transient(exc):
                     raise
                 time.sleep(min(2.0, 0.05 * 2 ** attempt))
@@ -258,6 +272,10 @@ class Warehouse:
                          ("article_id", "kind", "name", "role", "value_usd", "mention", "category", "in_deal", "tagger_version"))
 
         self._transaction(body)
+
+    def record_failures(self, failures: list[Failure], run_id: str) -> None:
+        if failures:
+            self._transaction(lambda con: self._insert_failures(con, failures, run_id))
 
     def _insert_failures(self, con: duckdb.DuckDBPyConnection, failures: list[Failure], run_id: str) -> None:
         rows = [dict(url=f.url, stage=f.stage, error=f.error, failed_at=f.at, entry_key=f.entry_key,
