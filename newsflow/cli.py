@@ -1,4 +1,4 @@
-"""The `newsflow` command line: ingest, sql, feeds, demo, retag, story."""
+"""The `newsflow` command line: ingest, sql, feeds, demo, retag, story, info."""
 
 from __future__ import annotations
 
@@ -332,6 +332,30 @@ def cmd_feeds_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    """Describe the warehouse: where it is, its schema version, what it holds, and the last run."""
+    from warehouse.migrations import SCHEMA_VERSION, schema_version
+
+    con = _open_read_only(args)
+    if con is None:
+        return 2
+    try:
+        version = schema_version(con)
+        articles, stories = con.execute("SELECT count(*), count(DISTINCT story_id) FROM articles").fetchone()
+        feeds = con.execute("SELECT count(*) FROM feeds").fetchone()[0]
+        last = con.execute("SELECT max(finished_at) FROM run_rows").fetchone()[0]
+    finally:
+        con.close()
+    note = {True: "current", False: "older: the next ingest migrates it forward"}[version == SCHEMA_VERSION]
+    if version > SCHEMA_VERSION:
+        note = "newer than this newsflow: upgrade newsflow before writing to it"
+    print(f"data directory   {_data_dir(args).absolute()}")
+    print(f"schema version   {version} ({note}; this newsflow writes version {SCHEMA_VERSION})")
+    print(f"articles         {articles} in {stories} stories, from {feeds} feeds")
+    print(f"last run         {last or 'never'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -378,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sql.set_defaults(func=cmd_sql)
+
+    info = sub.add_parser("info", help=cmd_info.__doc__, description=cmd_info.__doc__)
+    info.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
+    info.set_defaults(func=cmd_info)
 
     demo = sub.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)
     demo.add_argument("--data-dir", help="warehouse directory (default: ./demo-data)")

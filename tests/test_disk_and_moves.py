@@ -16,7 +16,7 @@ from werkzeug import Response
 
 from flows.ingest import ingest
 
-pytestmark = pytest.mark.prefect
+
 
 
 def _run(env, *args, timeout=300):
@@ -77,6 +77,7 @@ def _serve_bulky_pages(httpserver, count: int, words: int = 4000) -> str:
     return httpserver.url_for("/bulk.xml")
 
 
+@pytest.mark.prefect
 def test_a_copied_then_moved_data_directory_opens_and_ingests(httpserver, prefect_api_url, tmp_path, write_feeds):
     original = tmp_path / "original"
     feeds = write_feeds(serve_site(httpserver, ["s400", "howitzers"]))
@@ -96,6 +97,7 @@ def test_a_copied_then_moved_data_directory_opens_and_ingests(httpserver, prefec
         assert _orphans(where) == []
 
 
+@pytest.mark.prefect
 def test_a_read_only_data_directory_is_named_before_the_first_write(
         httpserver, subprocess_env, mount_tmpfs, write_feeds):
     point = mount_tmpfs(64)
@@ -120,6 +122,7 @@ def test_a_read_only_data_directory_is_named_before_the_first_write(
     assert query(data_dir, "SELECT count(*), count(DISTINCT article_id) FROM article_rows") == [(2, 2)]
 
 
+@pytest.mark.prefect
 def test_too_little_free_space_is_named_before_the_first_write(httpserver, subprocess_env, mount_tmpfs, write_feeds):
     point = mount_tmpfs(8)
     feeds = write_feeds(serve_site(httpserver, ["s400"]))
@@ -131,6 +134,7 @@ def test_too_little_free_space_is_named_before_the_first_write(httpserver, subpr
     assert not (point / "data" / "lake").exists()
 
 
+@pytest.mark.prefect
 def test_a_disk_that_fills_mid_run_keeps_what_was_committed_and_the_next_run_completes(
         httpserver, subprocess_env, mount_tmpfs, write_feeds):
     point = mount_tmpfs(24)
@@ -166,3 +170,23 @@ def test_a_disk_that_fills_mid_run_keeps_what_was_committed_and_the_next_run_com
     assert query(data_dir, "SELECT count(*) FROM (SELECT url FROM fetch_outcomes WHERE outcome = 'stored' "
                            "GROUP BY url HAVING count(*) > 1)") == [(0,)]
     assert _orphans(data_dir) == []
+
+
+def test_a_write_that_fills_the_disk_leaves_no_half_written_file(mount_tmpfs):
+    from warehouse.storage import StorageError
+    from warehouse.store import Warehouse
+
+    point = mount_tmpfs(3)
+    warehouse = Warehouse(point / "data" / "lake", min_free_disk_mb=0)
+    try:
+        warehouse.con.execute("CREATE TABLE IF NOT EXISTS bulk (s VARCHAR)")
+        fill = ("INSERT INTO bulk SELECT md5(range::varchar) || repeat(md5(random()::varchar), 20) "
+                "FROM range(3000)")
+        with pytest.raises(StorageError, match=f"no space left on the device holding {point / 'data'}"):
+            for _ in range(40):
+                warehouse._transaction(lambda con: con.execute(fill))
+        committed = warehouse.con.execute("SELECT count(*) FROM bulk").fetchone()[0]
+    finally:
+        warehouse.close()
+    assert committed >= 3000   # the batches before the disk filled are kept
+    assert _orphans(point / "data") == []
