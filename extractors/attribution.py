@@ -13,7 +13,8 @@ _DATELINE = re.compile(r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-
 _PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
 _VIA = re.compile(r"\b(?:per|from)\s+" + _NAME + r"\s+via\s+", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:\d{4}\s*)?" + _NAME)
-_SOURCE_LINE = re.compile(r"^\s*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
+# [ \t]*, not \s*: under re.M, \s* would run across blank lines from every line start (quadratic).
+_SOURCE_LINE = re.compile(r"^[ \t]*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
 
 
 # News agencies whose name alone in a byline or author field means the text is theirs.
@@ -22,9 +23,10 @@ WIRE_AGENCIES = ("Reuters", "Associated Press", "AP", "AFP", "Agence France-Pres
                  "TASS", "RIA Novosti", "Interfax", "EFE", "ANSA", "Anadolu Agency", "Kyodo News", "UPI")
 _WIRE_NAME = "|".join(re.escape(name) for name in sorted(WIRE_AGENCIES, key=len, reverse=True))
 # "By Jane Doe, Reuters", "By Jane Doe and John Roe (AFP)", "By Reuters staff".
-_BYLINE = re.compile(r"^\s*By\s+(?:[A-Z][\w.'-]+(?:\s+(?:and\s+)?[A-Z][\w.'-]+){0,5}\s*[,(|-]\s*|)(" + _WIRE_NAME
+_BYLINE = re.compile(r"^[ \t]*By\s+(?:[A-Z][\w.'-]+(?:\s+(?:and\s+)?[A-Z][\w.'-]+){0,5}\s*[,(|-]\s*|)(" + _WIRE_NAME
                      + r")\b(?:\s+staff)?", re.M)
-_AUTHOR_META = re.compile(r"<meta[^>]+name=[\"']author[\"'][^>]+content=[\"']\s*(?:[^\"']*?,\s*)?(" + _WIRE_NAME
+# [^<>], not [^>]: one attempt never runs past the next tag, so "<meta <meta <meta …" stays linear.
+_AUTHOR_META = re.compile(r"<meta[^<>]+name=[\"']author[\"'][^<>]+content=[\"']\s*(?:[^\"']*?,\s*)?(" + _WIRE_NAME
                           + r")(?:\s+staff)?\s*[\"']", re.I)
 
 
@@ -61,7 +63,7 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     return None
 
 
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")   # [^<>]: a run of "<" with no ">" is not rescanned from each one
 
 
 def _visible_tail(html: str) -> str:
