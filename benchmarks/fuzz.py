@@ -41,7 +41,8 @@ def main() -> int:
         if result.returncode:
             print(result.stdout[-3000:])
     rest = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fuzz.py",
-                           "-k", "named_extremes or regex"], cwd=REPO, capture_output=True, text=True)
+                           "-k", "named_extremes or regex"], cwd=REPO, capture_output=True, text=True,
+                          env=dict(env, NEWSFLOW_FUZZ_REGEX_CHARS="50000", NEWSFLOW_FUZZ_REGEXES="1"))
     print(f"extremes and regexes: {'ok' if rest.returncode == 0 else 'FAILED'}  {rest.stdout.strip().splitlines()[-1]}")
     return 1 if failed or rest.returncode else 0
 
