@@ -54,7 +54,7 @@ _SOURCE_LINE = re.compile(r"^[^\S\n]*(?:Source|Originally published by|This stor
 _WHOLE_STORY = re.compile(r"\b(?:Read|See) (?:the )?(?:whole|full|original|complete|rest of the) (?:story|article)"
                           r" (?:from|at|on)\s+(?:the )?" + _NAME)
 # "By Jane Doe, Reuters", "By JANE DOE – Associated Press", "By A and B / The Associated Press", "By Reuters staff".
-_BYLINE = re.compile(r"^\s*(?:By|Story by|Written by|Report by)\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
+_BYLINE = re.compile(r"^[ \t]*(?:By|Story by|Written by|Report by)\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
                      + _WIRE + r")\b(?:\s+staff)?", re.M)
 # A first line that names the agency alone or before a city: "Reuters, WASHINGTON", "Associated Press".
 _CREDIT_FIRST_LINE = re.compile(r"^\s*(?:The\s+)?(" + _WIRE + r")\s*(?:,\s*[A-Z][A-Za-z .'-]{1,30})?\s*$")
@@ -66,12 +66,13 @@ _HOUSE_FOOTERS = (
     ("Reuters", re.compile(r"\((?:Reporting|Additional reporting) by [^()]{2,200}?(?:;\s*(?:Writing|Editing) by [^()]{2,200})?\)\s*$")),
     ("Associated Press", re.compile(r"\b(?:Associated Press|AP) (?:writers?|reporters?|correspondents?)\b[^.]{0,200}contributed")),
 )
-_AUTHOR_META = re.compile(r"<meta[^>]+name=[\"']author[\"'][^>]+content=[\"']\s*(?:[^\"']*?(?:,|\bfor|\b[-–—/])\s*)?"
+# [^<>], not [^>]: one attempt never runs past the next tag, so "<meta <meta <meta …" stays linear.
+_AUTHOR_META = re.compile(r"<meta[^<>]+name=[\"']author[\"'][^<>]+content=[\"']\s*(?:[^\"']*?(?:,|\bfor|\b[-–—/])\s*)?"
                           r"(?:The\s+)?(" + _WIRE + r")(?:\s+staff)?\s*[\"']", re.I)
 _BYLINE_ELEMENT = re.compile(r"<(?:p|div|span|address)[^>]+class=[\"'][^\"']*(?:byline|author)[^\"']*[\"'][^>]*>(.{1,300}?)</", re.I | re.S)
 _ACCORDING = re.compile(r"\baccording to (?:the )?(?:[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?'s\s+)?\(?(" + _WIRE + r")\)?", re.I)
 _SAID = re.compile(r"\b(?:the )?\(?(" + _WIRE + r")\)?(?: news agency)? (?:said|reported|quoted)\b", re.I)
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")  # [^<>]: a run of "<" with no ">" is not rescanned from each one
 
 
 def _own(name: str, own_source: str | None) -> bool:

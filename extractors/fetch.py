@@ -17,7 +17,7 @@ from newsflow.models import Failure, FeedEntry, Page
 from newsflow.settings import Settings
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_META_CHARSET = re.compile(rb"""<meta[^<>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 
 
 def decode_html(body: bytes, declared: str | None) -> str:
@@ -41,7 +41,10 @@ def decode_html(body: bytes, declared: str | None) -> str:
             continue
         if charset.lower().replace("-", "") in ("utf8",):
             continue
-        return body.decode(charset, errors="replace")
+        try:
+            return body.decode(charset, errors="replace")
+        except (LookupError, UnicodeError, TypeError):
+            continue  # a codec that is not a text encoding (<meta charset=base64>, rot13, …)
     return body.decode("cp1252", errors="replace")
 
 

@@ -8,7 +8,9 @@ import re
 from datetime import datetime, timezone
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
-_ATTR = re.compile(r"""([a-zA-Z_:.-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""")
+# The lookbehind starts a name only at its first letter: without it a long run of name characters
+# with no "=" is retried from every position (quadratic on a hostile tag).
+_ATTR = re.compile(r"""(?<![a-zA-Z_:.-])([a-zA-Z_:.-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""")
 _HTML_LANG = re.compile(r"<html\b[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 _JSON_SCRIPT = re.compile(
     r"<script\b[^>]*type\s*=\s*[\"']application/(?:ld\+)?json[\"'][^>]*>(.*?)</script>", re.I | re.S)

@@ -31,7 +31,7 @@ TAKE = re.compile(
     r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*|ink(?:s|ed)?|"
     r"seal(?:s|ed)?|clinch\w*|finalis\w*|finaliz\w*|conclud\w*|green-l\w+|deploy\w*|operat\w*|field(?:s|ed)?)\b", re.I)
 _FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
-_MADE = re.compile(r"^\s*-?\s*(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
+_MADE = re.compile(r"^\s*(?:-\s*)?(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
 
 IMPOSE = re.compile(
     r"\b(?<!was )(?<!were )(?<!been )(imposed|imposes|impose|imposing|sanctioned|sanctioning|designated|designates|"

@@ -187,6 +187,7 @@ def _parts_of_a_system(s: _Sentence) -> bool:
                for w in s.weapons)
 
 
+MAX_TAGGED_CHARS = 100_000   # about 15,000 words: longer than any news article
 _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
 _OPENERS = "\"'“‘("
 
@@ -237,6 +238,9 @@ class Tagger:
         return cls(gazetteer.load())
 
     def tag(self, title: str, text: str, published_at: datetime | None = None) -> TagResult:
+        # The evidence of a news story sits in its first pages; a text longer than this (a data dump,
+        # a hostile page) would otherwise hold a batch for minutes. The stored text is not cut.
+        text = text[:MAX_TAGGED_CHARS]
         sentences = self._read_all(f"{title}.\n{text}" if title else text)
         result = TagResult()
         if not sentences:

@@ -63,14 +63,17 @@ def _is_tracking(name: str) -> bool:
 def canonicalize_url(url: str) -> str:
     """Lowercase scheme and host, drop default ports, fragments and tracking parameters,
     sort the query, and fold AMP and mobile variants onto the desktop URL."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "http://[::1/", "http://host:99999/": nothing to normalise; keep it as given
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     for prefix in MOBILE_HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix) :]
             break
-    port = parts.port
     netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]" + (f":{port}" if port and DEFAULT_PORTS.get(scheme) != port else "")
@@ -89,11 +92,14 @@ def canonicalize_url(url: str) -> str:
 def domain_of(url: str) -> str:
     """The registrable-looking host of a URL, without `www.`; keeps a non-default port so that
     sites served on loopback ports stay apart."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an invalid IPv6 literal or port: no domain to name
+        return ""
     host = (parts.hostname or "").lower()
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port
     if port and DEFAULT_PORTS.get(parts.scheme.lower()) != port:
         return f"{host}:{port}"
     return host

@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.task_runner import extractor_for
 from newsflow.clock import utcnow
-from newsflow.feedlist import load_feed_list
+from newsflow.feedlist import FeedList, read_feed_list
 from newsflow.models import FeedSource
 from newsflow.pipeline import RunSummary, feed_table, run_ingest
 from newsflow.run_report import TerminalProgress, build_run_report
@@ -59,13 +59,14 @@ def ingest(
     if obey_robots is not None:
         overrides["obey_robots"] = obey_robots
     settings = Settings(**overrides)
-    sources = load_feed_list(feeds_file) if feeds_file else []
+    feed_list = read_feed_list(feeds_file) if feeds_file else FeedList()
     logger = get_run_logger()
     progress = _ProgressArtifact()
     result = run_ingest(
         settings,
-        sources,
+        feed_list.sources,
         poll_all=poll_all,
+        rejected=feed_list.rejected,
         stage_runner=run_as_task,
         logger=logger,
         progress=progress,

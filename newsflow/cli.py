@@ -1,4 +1,4 @@
-"""The `newsflow` command line: ingest, sql, feeds, demo, retag, story."""
+"""The `newsflow` command line: ingest, sql, feeds, demo, retag, story, info."""
 
 from __future__ import annotations
 
@@ -121,19 +121,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return _fail(str(exc))
     elif not _subscription_count(data_dir):
         return _fail("no feeds to poll: pass --feeds FILE, or add feeds with `newsflow feeds import FILE.opml`")
+    from newsflow.runlock import RunLockTimeout, run_lock
+
     try:
-        totals = _run_ingest(
-            feeds,
-            data_dir,
-            args.allow_private_networks,
-            args.verbose,
-            poll_all=args.all,
-            obey_robots=False if args.ignore_robots else None,
-        )
+        with run_lock(data_dir):  # a second run on this data dir waits for the first (see README)
+            totals = _run_ingest(
+                feeds,
+                data_dir,
+                args.allow_private_networks,
+                args.verbose,
+                poll_all=args.all,
+                obey_robots=False if args.ignore_robots else None,
+            )
+    except RunLockTimeout as exc:
+        return _fail(str(exc), 3)
     except Exception as exc:  # a systemic failure: report it in one line, exit non-zero
         if args.verbose:
             raise
-        return _fail(f"ingest failed: {type(exc).__name__}: {exc}", 1)
+        from warehouse.storage import explain
+
+        problem = explain(exc, data_dir)  # a full or read-only disk says so, without a raw IOException
+        return _fail(f"ingest failed: {problem}" if problem else f"ingest failed: {type(exc).__name__}: {exc}", 1)
     _print_summary(totals)
     _print_failures(data_dir)
     silence_shutdown_noise()
@@ -402,6 +410,26 @@ def cmd_automations_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    """Describe the warehouse: where it is, its schema version, what it holds, and the last run."""
+    from warehouse.migrations import SCHEMA_VERSION, schema_version
+
+    reader = _open_read_only(args)
+    if reader is None:
+        return 2
+    with reader:
+        version = schema_version(reader.con)
+        articles, stories, feeds, last = reader.summary()
+    note = {True: "current", False: "older: the next ingest migrates it forward"}[version == SCHEMA_VERSION]
+    if version > SCHEMA_VERSION:
+        note = "newer than this newsflow: upgrade newsflow before writing to it"
+    print(f"data directory   {_data_dir(args).absolute()}")
+    print(f"schema version   {version} ({note}; this newsflow writes version {SCHEMA_VERSION})")
+    print(f"articles         {articles} in {stories} stories, from {feeds} feeds")
+    print(f"last run         {last or 'never'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -478,6 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     automations_apply.add_argument("--data-dir", type=Path)
     automations_apply.set_defaults(func=cmd_automations_apply)
+    info = sub.add_parser("info", help=cmd_info.__doc__, description=cmd_info.__doc__)
+    info.add_argument("--data-dir", help="warehouse directory (default: $NEWSFLOW_DATA_DIR or ./data)")
+    info.set_defaults(func=cmd_info)
+
     demo = sub.add_parser("demo", help=cmd_demo.__doc__, description=cmd_demo.__doc__)
     demo.add_argument("--data-dir", help="warehouse directory (default: ./demo-data)")
     demo.add_argument("--port", type=int, default=47810, help="first loopback port of the sample web")

@@ -26,7 +26,7 @@ from extractors.robots import RobotsCache
 from extractors.schedule import is_due
 from extractors.tagging import Tagger
 from newsflow.clock import utcnow
-from newsflow.feedlist import merge_sources
+from newsflow.feedlist import RejectedFeed, merge_sources
 from newsflow.models import (
     Article,
     ArticleEntity,
@@ -42,6 +42,7 @@ from newsflow.models import (
     PolledFeed,
     StoryLink,
 )
+from newsflow.runlock import run_lock
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
 
@@ -401,13 +402,38 @@ def run_ingest(
     run_id: str | None = None,
     progress: Progress | None = None,
     extractor_factory: Callable[[Settings], Extractor] = local_extractor,
+    rejected: Sequence[RejectedFeed] = (),
 ) -> IngestResult:
-    """One ingest run over `sources` and the imported subscriptions, as plain Python."""
+    """One ingest run over `sources` and the imported subscriptions, as plain Python. Entries of
+    the feed list that could not be used (`rejected`) are recorded as this run's failures. A second
+    run on the same data directory waits for the first (newsflow/runlock.py)."""
+    with run_lock(settings.data_dir, settings.run_lock_wait):
+        return _run_ingest_locked(
+            settings, sources, poll_all, stage_runner, logger, run_id, progress, extractor_factory, rejected
+        )
+
+
+def _run_ingest_locked(
+    settings: Settings,
+    sources: list[FeedSource],
+    poll_all: bool,
+    stage_runner: StageRunner,
+    logger: Logger,
+    run_id: str | None,
+    progress: Progress | None,
+    extractor_factory: Callable[[Settings], Extractor],
+    rejected: Sequence[RejectedFeed],
+) -> IngestResult:
     run_id = run_id or uuid.uuid4().hex[:12]
     started = utcnow()
     summary = RunSummary()
     warehouse = Warehouse(settings.lake_dir)
     try:
+        # Rejected feed-list entries are failures of this run; the other feeds go on.
+        warehouse.record_failures([r.as_failure() for r in rejected], run_id)
+        summary.failures += len(rejected)
+        for r in rejected:
+            logger.info("feed list entry rejected: %s", r.message)
         feed_list = merge_sources(sources, warehouse.subscriptions())
         stage_runner("poll-feeds", poll_feeds, feed_list, warehouse, settings, run_id, summary, poll_all, logger)
         robots = RobotsCache()

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     dask_processes: bool = True
     max_fetch_attempts: int = 3
 
+    # Reliability: a second ingest on one data dir waits this long for the first; writes need this
+    # much free disk, checked before a run starts (see README, "Reliability").
+    run_lock_wait: float = 300.0
+    min_free_disk_mb: int = 64
+
     # Dedup.
     near_duplicate_threshold: float = 0.5
     near_duplicate_max_days: int = 7

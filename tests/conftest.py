@@ -11,10 +11,10 @@ import yaml
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-# As for `newsflow ingest`: a run's INFO logs go to the (test) server, not to the terminal.
+# As for `newsflow ingest`: a run's INFO logs go to the (test) server; the CLI's subprocesses keep
+# their terminal quiet as a user's does (newsflow/quiet.py).
 os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
 os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
-os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 sys.path.insert(0, str(Path(__file__).parent))
 
 

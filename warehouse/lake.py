@@ -20,6 +20,15 @@ from pathlib import Path
 import duckdb
 
 from newsflow.retry import with_retry
+from warehouse.migrations import (
+    MIGRATIONS,
+    VERSION_TABLE_SQL,
+    Migration,
+    apply,
+    check_not_newer,
+    pending,
+    schema_version,
+)
 
 CATALOG_NAME = "lake"
 # Views in views.sql that other views are built on; every other view is public, in the README.
@@ -118,7 +127,11 @@ def connect(
         data_path += "/"
     options = [f"DATA_PATH '{data_path}'"]
     if not postgres:
-        options.append("META_BUSY_TIMEOUT 10000")
+        # The Parquet files sit in <lake>/data and the catalog stores their paths relative to it,
+        # so a lake copied, moved or restored elsewhere opens where it is now: the data path
+        # recorded at creation is overridden, not trusted. (A shared Postgres catalog keeps the
+        # one path every writer agreed on.)
+        options += ["OVERRIDE_DATA_PATH true", "META_BUSY_TIMEOUT 10000"]
     if read_only:
         options.append("READ_ONLY")
     else:
@@ -219,13 +232,20 @@ class WriterLock:
             self._con = None
 
 
-def initialise(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the base tables and (re)create the contract views. Safe to run every time."""
+def initialise(con: duckdb.DuckDBPyConnection, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Create the base tables, bring an older lake forward through the numbered migrations, and
+    (re)create the contract views. Safe to run every time; returns the lake's schema version."""
     from newsflow.agencies import source_name_rows
 
-    for name in ("schema.sql", "views.sql"):
-        # The agency spellings (extractors/data/wire_agencies.yaml) become a view of literals.
-        run_with_retry(con, (_SQL_DIR / name).read_text().replace("{{source_names}}", source_name_rows()))
+    found = schema_version(con)
+    check_not_newer(found, max(m.version for m in migrations))
+    run_with_retry(con, (_SQL_DIR / "schema.sql").read_text())
+    run_with_retry(con, VERSION_TABLE_SQL)
+    for migration in pending(found, migrations):
+        apply(con, migration)
+    # The agency spellings (extractors/data/wire_agencies.yaml) become a view of literals.
+    run_with_retry(con, (_SQL_DIR / "views.sql").read_text().replace("{{source_names}}", source_name_rows()))
+    return schema_version(con)
 
 
 def is_transient(exc: Exception) -> bool:

@@ -102,6 +102,14 @@ class Reader:
         columns = [d[0] for d in cursor.description] if cursor.description else []
         return QueryResult(columns, cursor.fetchall() if columns else [])
 
+    def summary(self) -> tuple[int, int, int, datetime | None]:
+        """Articles, stories, feeds, and when the last run finished."""
+        row = self.con.execute(
+            """SELECT (SELECT count(*) FROM articles), (SELECT count(DISTINCT story_id) FROM articles),
+                      (SELECT count(*) FROM feeds), (SELECT max(finished_at) FROM run_rows)"""
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else (0, 0, 0, None)
+
     def subscription_count(self) -> int:
         try:
             row = self.con.execute("SELECT count(*) FROM subscriptions").fetchone()

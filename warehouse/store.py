@@ -34,7 +34,7 @@ from newsflow.models import (
     WarehouseCounts,
 )
 from newsflow.retry import with_retry
-from warehouse import lake
+from warehouse import lake, storage
 
 FEED_STATE_COLUMNS = (
     "feed_url",
@@ -176,12 +176,24 @@ class Warehouse:
     """The ingest flow's handle on the lake. Only one ingest writes at a time (Prefect's
     concurrency limit); readers may come and go freely."""
 
-    def __init__(self, lake_dir: Path) -> None:
-        self.con = lake.connect(lake_dir)
+    def __init__(self, lake_dir: Path, min_free_disk_mb: float | None = None) -> None:
+        self.lake_dir = Path(lake_dir)
+        if min_free_disk_mb is None:
+            from newsflow.settings import Settings
+
+            min_free_disk_mb = Settings().min_free_disk_mb
+        storage.check_writable(self.lake_dir.parent, min_free_disk_mb)  # fail before the first write
+        try:
+            self.con = lake.connect(lake_dir)
+        except duckdb.Error as exc:
+            raise (storage.explain(exc, self.lake_dir.parent) or exc) from exc
         self.shared = lake.is_postgres(lake._configured(None, "")[0])
         self.writer_lock = lake.WriterLock.configured()
-        with self.writer_lock.held():  # concurrent CREATE/ALTERs of one catalog would conflict
-            lake.initialise(self.con)
+        try:
+            with self.writer_lock.held():  # concurrent CREATE/ALTERs of one catalog would conflict
+                self.schema_version = lake.initialise(self.con)
+        except duckdb.Error as exc:
+            raise (storage.explain(exc, self.lake_dir.parent) or exc) from exc
 
     def close(self) -> None:
         self.writer_lock.close()  # releases the lock too, if an error left it held
@@ -190,16 +202,22 @@ class Warehouse:
     # -- transactions --------------------------------------------------------------------------
 
     def _transaction(self, body: Callable[[duckdb.DuckDBPyConnection], None], attempts: int = 8) -> None:
+        started = storage.now()
+
         def attempt() -> None:
             try:
                 self.con.execute("BEGIN TRANSACTION")
                 body(self.con)
                 self.con.execute("COMMIT")
-            except duckdb.Error:
+            except duckdb.Error as exc:
                 try:
                     self.con.execute("ROLLBACK")
                 except duckdb.Error:
                     pass
+                problem = storage.explain(exc, self.lake_dir.parent)
+                if problem is not None:  # a full or read-only disk: clear up, say so, keep what is committed
+                    storage.remove_unreferenced_files(self.con, self.lake_dir, started)
+                    raise problem from exc
                 raise
 
         with_retry(attempt, transient=lake.is_transient, attempts=attempts)
@@ -517,6 +535,10 @@ class Warehouse:
             _insert_frames(con, frames or [], article_ids)
 
         self._transaction(body)
+
+    def record_failures(self, failures: list[Failure], run_id: str) -> None:
+        if failures:
+            self._transaction(lambda con: self._insert_failures(con, failures, run_id))
 
     def _insert_failures(self, con: duckdb.DuckDBPyConnection, failures: list[Failure], run_id: str) -> None:
         rows = [
