@@ -32,14 +32,20 @@ _STATUS_TRIGGERS = (
     ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
                   r"received|receives|handed over|hands over|handover|inducted|commissioned|"
                   r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
-                  r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship"),
+                  r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship|"
+                  r"will (?:soon )?(?:provide|send)"),
     ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
                 r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
                 r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
                 r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
                 r"chose|chooses|picked|picks|selects|opted for|opts for|pa(?:y|ys|id) for|rolled out|rolls out|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
                 r"sell|buy|supply|deliver"),
-    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|notified congress|authori[sz]ed"),
+    # Telling Congress of a sale is the approval step of a US foreign military sale; announcing
+    # an aid package with its sum commits the kit.
+    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|authori[sz]ed|"
+                 r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)|"
+                 r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?(?:\S+ ){0,3}?"
+                 r"(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))"),
     ("offered", r"offered|offers"),
 )
 _PRIORITY = {status: rank for rank, (status, _) in enumerate(_STATUS_TRIGGERS)}
@@ -81,7 +87,8 @@ _SPECIFIC = re.compile(
     r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?)\b")
 # Not a transfer: co-development, corporate results, arms for non-state groups.
 _NOT_TRANSFER = re.compile(
-    r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|to develop|development programme|"
+    r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|"
+    r"to develop(?![^.;]{0,40}\b(?:manufactur\w*|produce|build)\b)|development programme|"
     r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
     r"insurgents?|rebels?|militants?|militias?|guerrillas?|"
     r"exercises?|drills?|war games|budget\w*|shortlist\w*|rfp|request for proposals?|"
@@ -95,7 +102,8 @@ _YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
 # military sales to Tokyo"): a deal when it is approved or has a figure.
 _GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
                            r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
-                           r"\bpackage of (?:military|defen[cs]e|security) (?:aid|assistance)|"
+                           r"\bpackage of (?:[\w-]+ )?(?:military |defen[cs]e |security )?(?:aid|assistance)|"
+                           r"\b(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)\b|"
                            r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package")
 # A headline about a budget, a spending plan or a defence bill: what it funds is not yet bought.
 _BUDGET = re.compile(r"\b(budgets?|spending|appropriations?|defen[cs]e bill|ndaa|white paper|procurement plan)\b")
@@ -178,6 +186,12 @@ class FoundSystem:
     start: int
     end: int
     surface: str
+    canonical: str | None = None   # the gazetteer's name, when the article spells a variant
+
+    @property
+    def key(self) -> str:
+        """Sentences about one gazetteer system join one deal, however each spells its variant."""
+        return fold(self.canonical or self.name)
 
 
 @dataclass
@@ -211,6 +225,29 @@ def _normalise(name: str) -> str:
     return re.sub(r"\s*-\s*", "-", name)
 
 
+_VARIANT_TOKEN = re.compile(r"[A-Za-z]{1,5}-?\d[\w-]*")
+
+
+def article_spelling(canonical: str, surface: str) -> str:
+    """The name a deal reports: the gazetteer's, unless the article names a variant of it.
+
+    "AH-64E" under "AH-64 Apache" is the AH-64E Apache; "PAC-3" under "Patriot" is a PAC-3, a
+    designation the canonical name does not hold. Plain aliases ("Apache helicopters") keep the
+    canonical name."""
+    said = surface.strip()
+    said = said[:-1] if said.endswith("s") and said[:-1] and said[-2].isdigit() else said
+    tokens = _VARIANT_TOKEN.findall(said)
+    if not tokens or fold(said) in fold(canonical):
+        return canonical
+    for base in _VARIANT_TOKEN.findall(canonical):
+        for token in tokens:
+            if fold(token) != fold(base) and fold(token).startswith(fold(base)):
+                return canonical.replace(base, token, 1)   # AH-64 Apache -> AH-64E Apache
+    if _VARIANT_TOKEN.findall(canonical):
+        return canonical   # "MIM-104 Patriot" -> the canonical's own designator is enough
+    return _normalise(said) if len(tokens) == 1 and len(said.split()) <= 3 else canonical
+
+
 _PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"
                         r"production line|supply chain)\b", re.I)
 
@@ -218,8 +255,8 @@ _PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|co
 def sentence_systems(s) -> list[FoundSystem]:
     """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
     # "removed from the F-35 programme": a programme named, not kit changing hands
-    found = [FoundSystem(m.name.canonical, m.name.category, True, m.start, m.end, m.surface) for m in s.weapons
-             if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
+    found = [FoundSystem(article_spelling(m.name.canonical, m.surface), m.name.category, True, m.start, m.end,
+                         m.surface, m.name.canonical) for m in s.weapons if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
     for shape in _SHAPES:
         for match in shape.finditer(s.text):
             start, end_name = match.start("name"), match.end("name")
@@ -308,7 +345,7 @@ def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
 
 def _keys(s, systems: list[FoundSystem]) -> set[str]:
     if systems:
-        return {fold(f.name) for f in systems}
+        return {f.key for f in systems}
     return {m.group(0).rstrip("s") for m in _SPECIFIC.finditer(s.low)}
 
 

@@ -30,7 +30,8 @@ TAKE = re.compile(
     r"approv(?:e|es|ed|ing) (?:the |a )?(?:purchase|acquisition|procurement|buying|order)|"
     r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*|ink(?:s|ed)?|"
     r"seal(?:s|ed)?|clinch\w*|finalis\w*|finaliz\w*|conclud\w*|green-l\w+|deploy\w*|operat\w*|field(?:s|ed)?)\b", re.I)
-_FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
+_FORCES = (r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|"
+           r"ministry of defen[cs]e|defen[cs]e department|department of defen[cs]e)")
 _MADE = re.compile(r"^\s*-?\s*(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
 
 IMPOSE = re.compile(
@@ -117,10 +118,27 @@ def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) 
     if not found:
         return None
     position, kind = min(found, key=lambda f: (f[0], f[1] != "take"))  # "approves the purchase" buys
-    # A verb past the end of the clause belongs to another subject.
-    if _CLAUSE_END.search(window[:position]):
+    # A verb past the end of the clause belongs to another subject; one after a refusal or a
+    # request is no transaction ("rejected Turkey's request to purchase").
+    if _CLAUSE_END.search(window[:position]) or _PARTY_HEDGE.search(window[:position]):
         return None
     return kind
+
+
+# A party named after one of these in its own clause is the object of a wish, a refusal or a
+# rivalry ("rejected Turkey's request to purchase Raytheon's Patriot", "to defend against China"),
+# not of the reported transaction. "possible"/"proposed" sale stay: that is how approvals read.
+_PARTY_HEDGE = re.compile(r"\b(request\w*|reject\w*|refus\w*|instead of|rather than|against|rival\w*|bids?|"
+                          r"tenders?|compet\w*|oppos\w*|criticis\w*|criticiz\w*|protest\w*|wants?|wanted|seek\w*|"
+                          r"sought|hopes?|talks|negotiat\w*|consider\w*|tensions?|threats?|counter|conflict|war|"
+                          r"fighting|relations|ties|demand\w*)\b")
+_PARTY_CLAUSE = re.compile(r"[;:,(]\s|\b(?:and|but|which|who|after|before|while|as|amid|said|says)\b")
+
+
+def _hedged_party(low: str, m: Mention) -> bool:
+    window = low[max(0, m.start - 80):m.start]
+    clause = _PARTY_CLAUSE.split(window)[-1]
+    return bool(_PARTY_HEDGE.search(clause))
 
 
 def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
@@ -149,7 +167,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end:m.end + 60]
             is_company = m.name.kind == "organization"
-            if _RIVAL.search(text[max(0, m.start - 45):m.start]):
+            if _RIVAL.search(text[max(0, m.start - 45):m.start]) or _hedged_party(low.lower(), m):
                 continue                             # "over a rival offer from South Korea's Hanwha"
             gap = text[previous[0].end:m.start] if previous is not None else ""
             listed = re.fullmatch(r",?\s+(?:and|or)\s+(?:the\s+)?", gap) or (

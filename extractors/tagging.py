@@ -31,7 +31,10 @@ _DEAL = re.compile(
     r"arms package|signed for|take delivery|taken delivery|handover|handed over|cancel\w*|stalled|scrapp\w*|"
     r"receiv\w*|picks?|picked|selects?|selected|sign(?:s|ed|ing)?|inks?|inked|clinch\w*|finalis\w*|finaliz\w*|"
     r"letters? of offer and acceptance|LOA|notified Congress|government-to-government|commission(?:s|ed)|"
-    r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for)\b", re.I)
+    r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for|"
+    r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:U\.?S\.? )?(?:Congress|lawmakers)|"
+    r"(?:aid|assistance) package|package of [\w-]+ (?:military |security )?(?:aid|assistance)|"
+    r"(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)|will (?:soon )?provide)\b", re.I)
 # Movement of weapons ("launchers sent to Russia", "tanks reach Ukraine"): an arms transfer only
 # when a weapon system or a weapon noun is in the same sentence.
 _TRANSFER = re.compile(
@@ -136,7 +139,8 @@ _CUE_STEMS = {
              "licenced production", "co-produc", "local production", "foreign military sale", "fms", "package",
              "signed for", "delivery", "handover", "handed over", "cancel", "stalled", "scrapp", "receiv", "pick",
              "select", "sign", "ink", "clinch", "finalis", "finaliz", "letter of offer", "letters of offer", "loa",
-             "notified congress", "government-to-government", "commission", "induct", "rolls out", "rolled out",
+             "notified congress", "notif", "inform", "tells", "told", "assistance", "military aid", "provide",
+             "government-to-government", "commission", "induct", "rolls out", "rolled out",
              "pay", "paid"),
     "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
                  "intercept", "bound for", "hand", "rolled out"),
@@ -373,7 +377,7 @@ class Tagger:
         for s in sentences:
             for m in s.weapons:
                 put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category,
-                           m.name.canonical in in_deal))
+                           m.name.canonical in in_deal or deal_frames.article_spelling(m.name.canonical, m.surface) in in_deal))
             for m in s.regimes:
                 put(Entity("regime", m.name.canonical, None, None, m.surface))
             for m in s.organizations:
