@@ -135,6 +135,9 @@ _PARTY_HEDGE = re.compile(r"\b(request\w*|reject\w*|refus\w*|instead of|rather t
 _PARTY_CLAUSE = re.compile(r"[;:,(]\s|\b(?:and|but|which|who|after|before|while|as|amid|said|says)\b")
 
 
+_AWARD = re.compile(r"\b(award(?:s|ed|ing)?|contract(?:s|ed)?)\b", re.I)
+
+
 def _hedged_party(low: str, m: Mention) -> bool:
     window = low[max(0, m.start - 80):m.start]
     clause = _PARTY_CLAUSE.split(window)[-1]
@@ -159,6 +162,14 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
         # A maker written with its country ("MBDA UK", "KNDS Deutschland") speaks for that country.
         branch = {c.start: o for o in makers_here for c in s.countries if c.start - o.end == 1}
         owned |= {o.start for o in branch.values()}
+        # "The Defense Department is awarding Boeing a contract": a state's own agency buys from its
+        # own maker, with no foreign state in the sentence.
+        home = {o.name.country for o in makers_here}
+        if _AWARD.search(low) and all(_mention_country(c, gaz) in {gaz.country_names.get(h) for h in home}
+                                      for c in s.countries):
+            for agency in s.organizations:
+                if agency.name.category == "government_agency" and agency.name.country in home:
+                    votes.add(gaz.country_names.get(agency.name.country), "recipient", 2)
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
         parties.sort(key=lambda p: p.start)
