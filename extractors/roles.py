@@ -135,6 +135,8 @@ _PARTY_HEDGE = re.compile(r"\b(request\w*|reject\w*|refus\w*|instead of|rather t
 _PARTY_CLAUSE = re.compile(r"[;:,(]\s|\b(?:and|but|which|who|after|before|while|as|amid|said|says)\b")
 
 
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\([^)]{1,40}\))?,?(?: \w{3,9}\.? \d{1,2},?)?\s*(?:[—–]|--|-)\s")
+_OUTLET = re.compile(r"^\s+(?:News|Times|Post|Herald|Daily|Today|Tribune|Radio|Television|TV|Gazette|Journal)\b")
 _AWARD = re.compile(r"\b(award(?:s|ed|ing)?|contract(?:s|ed)?)\b", re.I)
 
 
@@ -173,11 +175,15 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
         parties.sort(key=lambda p: p.start)
+        dateline = _DATELINE.match(text)
+        dateline_end = dateline.end() if dateline else -1
         previous: tuple | None = None   # (mention, role) of the last party given a role by a preposition
         for m in parties:
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end:m.end + 60]
             is_company = m.name.kind == "organization"
+            if m.end <= dateline_end or _OUTLET.match(after):
+                continue                             # "TAIPEI (Taiwan News) —": where the story was filed
             if _RIVAL.search(text[max(0, m.start - 45):m.start]) or _hedged_party(low.lower(), m):
                 continue                             # "over a rival offer from South Korea's Hanwha"
             gap = text[previous[0].end:m.start] if previous is not None else ""
@@ -205,7 +211,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
             elif re.match(r"^-(?:registered|based|flagged|owned|linked)\b", after):
                 continue                             # "a Singapore-registered broker" is no party to the deal
-            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before) or _TO_ALLY.search(before) or re.search(
+            elif re.search(r"\b(?:to|equip|(?:to )?help)\s+(?:the\s+)?$", before) or _TO_ALLY.search(before) or re.search(
                     r"\b(?:offer(?:s|ed)?|s[oe]ll(?:s|ing)?|sold|suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|"
                     r"giv(?:e|es|ing)|gave|arm(?:s|ed|ing)?)\s+(?:the\s+)?$", before, re.I):
                 votes.add(name, "recipient", 3)      # "to India", "offered New Delhi the Su-57E"

@@ -195,6 +195,26 @@ _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
 _OPENERS = "\"'“‘("
 
 
+# Abbreviations a sentence does not end at: titles always, months before a day ("Dec. 30"), and
+# "U.S."/"U.K." before a name ("the U.S. Ground-based Midcourse Defense") unless a new sentence
+# plainly starts ("… to the U.S. The talks").
+_TITLE = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Maj|Capt|Sgt|Adm|Cmdr|Brig|St|Prof|Amb)\.$")
+_MONTH = re.compile(r"(?:^|\s)(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
+_COUNTRY_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:U\.S|U\.K|U\.N|U\.A\.E)\.$")
+_SENTENCE_START = re.compile(r"(?:The|A|An|It|Its|He|She|They|We|I|In|On|At|But|And|This|That|These|Those|His|Her|"
+                             r"Their|There|If|When|While|As|After|Before|Officials?|Some|No|Now|So|Yet)\b")
+
+
+def _abbreviation_continues(text: str, dot: int, nxt: int) -> bool:
+    before = text[max(0, dot - 12):dot + 1]
+    if _TITLE.search(before):
+        return True
+    if _MONTH.search(before):
+        return text[nxt:nxt + 1].isdigit()
+    return bool(_COUNTRY_ABBREVIATION.search(before)) and text[nxt:nxt + 1].isupper() \
+        and not _SENTENCE_START.match(text, nxt)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed: a break is a newline, or end punctuation
     and space before a capital, a digit or an opening quote."""
@@ -206,6 +226,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             if nxt < length and text[nxt] in _OPENERS:
                 nxt += 1
             if nxt >= length or not (text[nxt].isupper() or text[nxt].isdigit()):
+                continue
+            if text[separator.start()] == "." and _abbreviation_continues(text, separator.start(), nxt):
                 continue
         end = separator.start() + 1 if separator is not None and text[separator.start()] != "\n" else (
             separator.start() if separator is not None else length)
