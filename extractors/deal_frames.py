@@ -296,8 +296,18 @@ def type_systems(s) -> list[FoundSystem]:
     found = []
     for match in _TYPE_PHRASE.finditer(s.low):
         name = re.sub(r"\s+", " ", match.group(0)).strip()
+        words = name.split()
+        while len(words) > 1 and _TRIGGER.fullmatch(words[0]):
+            words = words[1:]   # "supplied artillery" is artillery: the verb is no modifier
+        name = " ".join(words)
         found.append(FoundSystem(name, _category_of(name), False, match.start(), match.end(), name))
     return found
+
+
+# A past participle after its noun, with no auxiliary, is a reduced relative clause describing kit.
+_ORIGIN_PARTICIPLE = re.compile(r"^(?:supplied|provided|delivered|donated|sent|shipped|transferred|sold|built|made|"
+                                r"bought|purchased|acquired|gifted)$")
+_AUXILIARY = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|will|get|got)\s+(?:\w+\s+){0,2}$")
 
 
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
@@ -311,6 +321,9 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
         if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
             continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
+        if _ORIGIN_PARTICIPLE.match(match.group(0)) and low[match.end():match.end() + 4] == " by " and \
+                not _AUXILIARY.search(low[max(0, match.start() - 30):match.start()]):
+            continue  # "Patriot systems supplied by the US shot down …": where kit came from, not a transaction
         if match.group(0) in ("supplies", "supply") and re.search(
                 rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
             continue  # "missile supplies are low": a stock, not a transfer
