@@ -84,7 +84,8 @@ _SPECIFIC = re.compile(
     r"torpedo(?:es)?|fighter jets?|fighters|warplanes?|combat aircraft|military aircraft|helicopters?|"
     r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
-    r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?)\b")
+    r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?|"
+    r"(?:military|rifle|sniper|thermal|optical) (?:scopes|sights)|night[- ]vision (?:devices|goggles))\b")
 # Not a transfer: co-development, corporate results, arms for non-state groups.
 _NOT_TRANSFER = re.compile(
     r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|"
@@ -310,6 +311,21 @@ _ORIGIN_PARTICIPLE = re.compile(r"^(?:supplied|provided|delivered|donated|sent|s
 _AUXILIARY = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|will|get|got)\s+(?:\w+\s+){0,2}$")
 
 
+def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
+    """Kinds of kit in the object of a sentence's transaction, beside its named systems: what
+    follows an unhedged trigger up to the end of its clause, not overlapping a named system."""
+    out = []
+    for _, at in _unhedged_triggers(s.low, s.text):
+        clause = re.split(r"[;:]|,\s(?!and\b)|\b(?:which|who|after|while|said|says|to|from|for|worth|valued)\b",
+                          s.low[at:at + 160])[0]
+        end = at + len(clause)
+        for f in type_systems(s):
+            if at < f.start < end and not any(g.start < f.end and f.start <= g.end + 2 for g in systems) \
+                    and not any(fold(f.name) in fold(g.surface) for g in systems) and "-made" not in f.name:
+                out.append(f)
+    return out
+
+
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
     """(status, position) of each transaction trigger not hedged or negated in its clause."""
     out = []
@@ -447,20 +463,33 @@ _ANAPHORA = re.compile(r"\b(?:the|this|that|current|same|latest|new) (?:\w+ )?(?
                        r"package|purchase|acquisition|sale)\b|\bunder the (?:\w+ )?(?:contract|deal)\b")
 
 
+# "It also includes combat shotguns and scopes": the sentence after a deal lists more of its kit.
+_INCLUDES = re.compile(r"^\W*(?:it|they|this|these|the (?:[\w-]+ ){0,2}(?:package|sale|deal|order|contract|agreement|"
+                       r"request|approval|licen[cs]e))\s+(?:also\s+)?(?:includes?|included|comprises?|covers?|consists? of|"
+                       r"contains?)\b")
+
+
 def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[int, int]) -> None:
     if not drafts:
         return
     used = {id(s) for d in drafts for s in d.sentences}
     for i, s in enumerate(sentences):
-        if id(s) in used or not _ANAPHORA.search(s.low) or _TEASER.match(s.text):
+        if id(s) in used or _TEASER.match(s.text):
+            continue
+        listing = bool(_INCLUDES.match(s.low)) and any(
+            0 < i - index.get(id(x), -9) <= 6 for d in drafts for x in d.sentences)
+        if not (listing or _ANAPHORA.search(s.low)):
             continue
         systems = sentence_systems(s)
-        if not systems:
+        kinds = type_systems(s) if listing else []
+        if not systems and not kinds:
             continue
         before = [d for d in drafts if index.get(id(d.sentences[0]), 0) <= i]
         draft = before[-1] if before else drafts[0]
         for f in systems:
             draft.systems.setdefault(fold(f.name), f)
+        for f in kinds:
+            draft.types.setdefault(fold(f.name), f)
 
 
 LEAD_SENTENCES = 3   # the headline and the first sentences of the body
@@ -487,7 +516,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # a link to another story, not this one's deal
         systems = sentence_systems(s)
         statuses = is_deal_sentence(s, systems)
-        types = [] if systems else type_systems(s)
+        types = type_systems(s) if not systems else _object_kit(s, systems)
         if systems and _ARRIVAL.search(s.low):
             statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
         if not statuses:
@@ -569,7 +598,14 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                                         set(p[0] + p[1]) & set(supplier + recipient))
                 for d, p in zip(drafts, parties)):
             continue  # a story led by one deal: an unrelated deal further down is background
-        named = draft.systems or draft.types
+        named = dict(draft.systems)
+        for key, f in draft.types.items():
+            # Kit named by type beside named systems ("K2 tanks and 155mm ammunition") is part of
+            # the deal unless it only restates a named system ("Patriot air defence systems").
+            if named and (" " not in f.name or "-made" in f.name or "-built" in f.name):
+                continue   # "helicopters" or "US-made helicopters" beside an AH-64E: the same kit
+            if not any(key in other or other in key for other in named):
+                named[key] = f
         systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
         status = min(draft.statuses, key=_PRIORITY.get)
         deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,
