@@ -424,7 +424,7 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None,
     for s in sentences:
         if s in draft.sentences:
             continue
-        near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 2 for d in draft.sentences)
+        near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 4 for d in draft.sentences)
         if near and _ANAPHORA.search(s.low) and re.search(r"\b(worth|valued at|cost|costing|price)\b", s.low):
             value = _money_in(s, published_at)   # "The deal, worth about $6.5 billion, also covers …"
             if value:
