@@ -43,9 +43,10 @@ _STATUS_TRIGGERS = (
     # Telling Congress of a sale is the approval step of a US foreign military sale; announcing
     # an aid package with its sum commits the kit.
     ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|authori[sz]ed|"
-                 r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)|"
-                 r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?(?:\S+ ){0,3}?"
-                 r"(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))"),
+                 r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)"
+                 r"(?=[^.]{0,80}\b(?:sale|sell|deal|transfer|package)\b)|"
+                 r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?"
+                 r"(?:(?!sanction)\S+ ){0,3}?(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))"),
     ("offered", r"offered|offers"),
 )
 _PRIORITY = {status: rank for rank, (status, _) in enumerate(_STATUS_TRIGGERS)}
@@ -326,6 +327,11 @@ def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
     return out
 
 
+_SERVICE_OBJECT = re.compile(r"\s+(?:(?:\d[\d,]*|more|additional|extra|some|several|hundreds of|thousands of)\s+)?"
+                             r"(?:training|intelligence|advice|expertise|troops|soldiers|personnel|instructors|"
+                             r"advisers|advisors|forces|information)\b")
+
+
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
     """(status, position) of each transaction trigger not hedged or negated in its clause."""
     out = []
@@ -349,6 +355,8 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
             continue  # a plan that collapsed is still a cancelled deal
         if status == "offered" and re.match(r"\s+to\b", low[match.end():match.end() + 4]):
             continue
+        if _SERVICE_OBJECT.match(low, match.end()):
+            continue  # "will provide training", "sent troops": services and people, not kit
         out.append((status, match.start()))
     return out
 
