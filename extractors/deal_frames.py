@@ -60,7 +60,8 @@ _HEDGE = re.compile(
     r"possible|potential\w*|prospect\w*|future|request\w*|ready to|willing|expected to|set to|poised|"
     r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
     r"blocked|attempt\w*|tried|trying|draft|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
-    r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*)\b")
+    r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*|"
+    r"call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|strateg(?:y|ies)|doctrine|roadmap)\b")
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
 _CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")
 # Totals and trends across many deals are statistics, not a deal.
@@ -343,9 +344,9 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
         if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
             continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
-        if _ORIGIN_PARTICIPLE.match(match.group(0)) and low[match.end():match.end() + 4] == " by " and \
-                not _AUXILIARY.search(low[max(0, match.start() - 30):match.start()]):
-            continue  # "Patriot systems supplied by the US shot down …": where kit came from, not a transaction
+        if _ORIGIN_PARTICIPLE.match(match.group(0)) and re.match(r"\s(?:by|from)\s", low[match.end():match.end() + 6]) \
+                and not _AUXILIARY.search(low[max(0, match.start() - 30):match.start()]):
+            continue  # "Patriot systems supplied by the US shot down …", "jets bought from France": where kit came from
         if match.group(0) in ("supplies", "supply") and re.search(
                 rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
             continue  # "missile supplies are low": a stock, not a transfer

@@ -194,6 +194,8 @@ def test_the_deal_sentence_after_a_us_abbreviation_is_one_sentence(tagger):
     ("Training", "The United States will provide training for Chilean pilots on F-16 fighter jets, officials "
                  "said."),
     ("Test report", "The Pentagon told Congress that the Minuteman III missile test failed over the Pacific."),
+    ("Strategy", "Chile's new defence strategy calls for buying long-range missiles by 2030."),
+    ("Fleet", "Peru operates F-16 jets bought from the United States and Mirage 2000s from France."),
 ])
 def test_kit_described_or_people_sent_make_no_deal(tagger, title, text):
     result = tagger.tag(title, text)
