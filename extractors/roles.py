@@ -131,7 +131,7 @@ def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) 
 _PARTY_HEDGE = re.compile(r"\b(request\w*|reject\w*|refus\w*|instead of|rather than|against|rival\w*|bids?|"
                           r"tenders?|compet\w*|oppos\w*|criticis\w*|criticiz\w*|protest\w*|wants?|wanted|seek\w*|"
                           r"sought|hopes?|talks|negotiat\w*|consider\w*|tensions?|threats?|counter|conflict|war|"
-                          r"fighting|relations|ties|demand\w*)\b")
+                          r"fighting|relations|ties|demand\w*|disput\w*|pressur\w*|row|standoff|clash\w*)\b")
 _PARTY_CLAUSE = re.compile(r"[;:,(]\s|\b(?:and|but|which|who|after|before|while|as|amid|said|says)\b")
 
 

@@ -206,3 +206,15 @@ def test_a_sentence_listing_the_deals_contents_adds_its_kit(tagger):
     _, deal = _deal(tagger, "", "Chile bought 20 K9 howitzers from South Korea on Monday. The order also includes "
                                 "combat shotguns and military scopes.")
     assert {"K9 Thunder", "combat shotguns", "military scopes"} <= {s.name for s in deal.systems}
+
+
+@pytest.mark.parametrize("text,supplier,recipient", [
+    ("Chile has bought BrahMos missiles from India for $300 million, amid territorial disputes with Peru.",
+     {"India"}, {"Chile"}),
+    ("Japan delivered radars to Chile, the first such export since Tokyo eased its rules after pressure from "
+     "Washington.", {"Japan"}, {"Chile"}),
+])
+def test_countries_in_a_dispute_or_applying_pressure_get_no_role(tagger, text, supplier, recipient):
+    result = tagger.tag("", text)
+    assert {e.name for e in result.entities if e.role == "supplier"} == supplier
+    assert {e.name for e in result.entities if e.role == "recipient"} == recipient
