@@ -231,24 +231,31 @@ def _normalise(name: str) -> str:
 _VARIANT_TOKEN = re.compile(r"[A-Za-z]{1,5}-?\d[\w-]*")
 
 
+_GENERIC_TAIL = re.compile(rf"(?:\s+(?:attack|fighter|combat|main|battle|air[- ]defen[cs]e|multirole|stealth|"
+                           rf"{_WEAPON_NOUN}))+$", re.I)
+
+
 def article_spelling(canonical: str, surface: str) -> str:
     """The name a deal reports: the gazetteer's, unless the article names a variant of it.
 
-    "AH-64E" under "AH-64 Apache" is the AH-64E Apache; "PAC-3" under "Patriot" is a PAC-3, a
-    designation the canonical name does not hold. Plain aliases ("Apache helicopters") keep the
-    canonical name."""
+    "AH-64E" under "AH-64 Apache" is the AH-64E Apache; "PAC-3" under "Patriot" is a PAC-3 and
+    "K9 Vidar" under "K9 Thunder" a K9 Vidar: names the canonical one does not hold. Aliases that
+    only add a generic noun ("Apache helicopters", "F-16 jets") keep the canonical name. Every
+    mention still also yields an entity under its canonical name (tagging.py)."""
     said = surface.strip()
     said = said[:-1] if said.endswith("s") and said[:-1] and said[-2].isdigit() else said
-    tokens = _VARIANT_TOKEN.findall(said)
-    if not tokens or fold(said) in fold(canonical):
+    if fold(said) in fold(canonical):
         return canonical
     for base in _VARIANT_TOKEN.findall(canonical):
-        for token in tokens:
+        for token in _VARIANT_TOKEN.findall(said):
             if fold(token) != fold(base) and fold(token).startswith(fold(base)):
                 return canonical.replace(base, token, 1)   # AH-64 Apache -> AH-64E Apache
-    if _VARIANT_TOKEN.findall(canonical):
-        return canonical   # "MIM-104 Patriot" -> the canonical's own designator is enough
-    return _normalise(said) if len(tokens) == 1 and len(said.split()) <= 3 else canonical
+    # "Belharra frigates" under "FDI frigate", "K9 Vidar" under "K9 Thunder", "PAC-3" under
+    # "Patriot": the article's own name, without its generic noun, when the gazetteer's lacks it.
+    bare = _GENERIC_TAIL.sub("", said).strip()
+    if bare and bare[0].isupper() and fold(bare) not in fold(canonical) and len(bare.split()) <= 3:
+        return _normalise(bare)
+    return canonical
 
 
 _PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"

@@ -148,6 +148,7 @@ def test_deal_views_and_retag_rewrite_frames(httpserver, prefect_api_url, data_d
 @pytest.mark.parametrize("text,name", [
     ("Chile signed for 12 AH-64E helicopters from the United States on Monday.", "AH-64E Apache"),
     ("The State Department approved the sale of PAC-3 missiles to Norway worth $900 million.", "PAC-3"),
+    ("Chile bought 24 K9 Vidar self-propelled howitzers from South Korea on Monday.", "K9 Vidar"),
 ])
 def test_a_variant_keeps_the_articles_spelling(tagger, text, name):
     _, deal = _deal(tagger, "", text)
