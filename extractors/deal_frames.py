@@ -407,6 +407,10 @@ def _quantity(draft: _Draft) -> int | None:
     return None
 
 
+_TOTAL_CUE = re.compile(r"\b(?:total(?:l?ing)?|totals|up to|ceiling|overall|in all|all told|combined|"
+                        r"(?:full|whole|entire) (?:deal|contract|programme|program))\b[^$€£¥₹\d]{0,20}$", re.I)
+# A running total of many deals ("total aid to Ukraine since 2022") is not this deal's total.
+_CUMULATIVE = re.compile(r"\b(?:since|so far|to date|cumulative|altogether|over the (?:past|last))\b")
 _A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
 
 
@@ -430,6 +434,12 @@ def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
 def _value(draft: _Draft, sentences: list, published_at: datetime | None,
            index: dict[int, int] | None = None) -> float | None:
     index = index or {}
+    # A total beats a phase: "a $439 million first-year contract … could bring the total to $4.5 billion".
+    totals = [m.value_usd for s in draft.sentences if not _CUMULATIVE.search(s.low)
+              for m in find_money(s.text, published_at)
+              if m.value_usd >= 100_000 and _TOTAL_CUE.search(s.text[max(0, m.start - 40):m.start])]
+    if totals:
+        return max(totals)
     for s in draft.sentences + draft.context:
         value = _money_in(s, published_at)
         if value:

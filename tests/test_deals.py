@@ -219,3 +219,14 @@ def test_countries_in_a_dispute_or_applying_pressure_get_no_role(tagger, text, s
     result = tagger.tag("", text)
     assert {e.name for e in result.entities if e.role == "supplier"} == supplier
     assert {e.name for e in result.entities if e.role == "recipient"} == recipient
+
+
+@pytest.mark.parametrize("text,value", [
+    ("The Army awarded Raytheon a $300 million first-year contract for Javelin missiles, with options that "
+     "could bring the total to $2.1 billion.", 2.1e9),
+    ("The Pentagon announced a new $500 million package of military aid to Chile, including HIMARS rockets, "
+     "bringing total US military aid to Chile to $9 billion since 2022.", 5e8),
+])
+def test_a_total_beats_a_phase_but_not_a_running_total(tagger, text, value):
+    _, deal = _deal(tagger, "", text)
+    assert deal.value_usd == value
