@@ -337,7 +337,10 @@ def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
 
 _SERVICE_OBJECT = re.compile(r"\s+(?:(?:\d[\d,]*|more|additional|extra|some|several|hundreds of|thousands of)\s+)?"
                              r"(?:training|intelligence|advice|expertise|troops|soldiers|personnel|instructors|"
-                             r"advisers|advisors|forces|information)\b")
+                             r"advisers|advisors|forces|information)\b|"
+                             # "received the Distinguished Flying Cross": an honour, not kit
+                             r"\s+(?:the |an? )?(?:[\w-]+ ){0,3}?(?:awards?|medals?|prizes?|cross|honou?rs?|citations?|"
+                             r"commendations?)\b")
 
 
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:

@@ -203,6 +203,7 @@ def test_the_deal_sentence_after_a_us_abbreviation_is_one_sentence(tagger):
     ("Test report", "The Pentagon told Congress that the Minuteman III missile test failed over the Pacific."),
     ("Strategy", "Chile's new defence strategy calls for buying long-range missiles by 2030."),
     ("Fleet", "Peru operates F-16 jets bought from the United States and Mirage 2000s from France."),
+    ("Honour", "The pilot received the Distinguished Flying Cross for flying F-15E missions over Iraq."),
 ])
 def test_kit_described_or_people_sent_make_no_deal(tagger, title, text):
     result = tagger.tag(title, text)
