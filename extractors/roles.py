@@ -140,6 +140,20 @@ _OUTLET = re.compile(r"^\s+(?:News|Times|Post|Herald|Daily|Today|Tribune|Radio|T
 _AWARD = re.compile(r"\b(award(?:s|ed|ing)?|contract(?:s|ed)?)\b", re.I)
 
 
+_DEAL_WORD = re.compile(r"\b(?:contracts?|deals?|orders?|agreements?|sales?|purchases?|exports?|deliver\w*)\b")
+
+
+def _in_deal_clause(low: str, m: Mention) -> bool:
+    """The mention's own clause holds a transaction verb or noun: a maker, an origin adjective or a
+    "with X" outside it ("an air force that flies Russian Su-27s") is background."""
+    low = low.lower()
+    breaks = [b for b in _PARTY_CLAUSE.finditer(low)]
+    start = max((b.end() for b in breaks if b.end() <= m.start), default=0)
+    end = min((b.start() for b in breaks if b.start() >= m.end), default=len(low))
+    clause = low[start:end]
+    return bool(_GIVE_LOW.search(clause) or _TAKE_LOW.search(clause) or _DEAL_WORD.search(clause))
+
+
 def _hedged_party(low: str, m: Mention) -> bool:
     window = low[max(0, m.start - 80):m.start]
     clause = _PARTY_CLAUSE.split(window)[-1]
@@ -231,11 +245,12 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                           rf"generals?|intelligence|attach\w+|leaders?|chiefs?|cooperation|co-operation|technical|"
                           rf"industr\w+|exports?|service|agency|spokes\w+))", after, re.I):
                 votes.add(name, "recipient", 3)      # "the Philippine Navy", "the US Army", "India's air force"
-            elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons):
+            elif (_is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons)) \
+                    and _in_deal_clause(low, m):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)
-            elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None:
+            elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None and _in_deal_clause(low, m):
                 # "Poland signed with Hanwha" names the seller; "Hanwha signed with Poland" the buyer.
                 maker_signs = any(o.start < verb.start() for o in makers_here)
                 votes.add(name, "supplier" if verb is take and not maker_signs else "recipient", 2)

@@ -221,8 +221,11 @@ def test_a_sentence_listing_the_deals_contents_adds_its_kit(tagger):
      {"India"}, {"Chile"}),
     ("Japan delivered radars to Chile, the first such export since Tokyo eased its rules after pressure from "
      "Washington.", {"Japan"}, {"Chile"}),
+    ("Peru bought BrahMos missiles from India, a system developed jointly with Russia.", {"India"}, {"Peru"}),
+    ("Chile ordered 12 Rafale jets from France, as Santiago modernises an air force that flies American F-5s.",
+     {"France"}, {"Chile"}),
 ])
-def test_countries_in_a_dispute_or_applying_pressure_get_no_role(tagger, text, supplier, recipient):
+def test_countries_in_a_dispute_applying_pressure_or_outside_the_deal_clause_get_no_role(tagger, text, supplier, recipient):
     result = tagger.tag("", text)
     assert {e.name for e in result.entities if e.role == "supplier"} == supplier
     assert {e.name for e in result.entities if e.role == "recipient"} == recipient
