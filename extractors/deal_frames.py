@@ -33,7 +33,7 @@ _STATUS_TRIGGERS = (
                   r"received|receives|handed over|hands over|handover|inducted|commissioned|"
                   r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
                   r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship|"
-                  r"will (?:soon )?(?:provide|send)"),
+                  r"will (?:soon )?(?:provide|send|receive)"),
     ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
                 r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
                 r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
