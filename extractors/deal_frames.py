@@ -253,7 +253,8 @@ def article_spelling(canonical: str, surface: str) -> str:
     # "Belharra frigates" under "FDI frigate", "K9 Vidar" under "K9 Thunder", "PAC-3" under
     # "Patriot": the article's own name, without its generic noun, when the gazetteer's lacks it.
     bare = _GENERIC_TAIL.sub("", said).strip()
-    if bare and bare[0].isupper() and fold(bare) not in fold(canonical) and len(bare.split()) <= 3:
+    acronym = bare.replace(" ", "").isalpha() and bare.isupper()   # "GMD", "THAAD": the gazetteer's name reads better
+    if bare and bare[0].isupper() and not acronym and fold(bare) not in fold(canonical) and len(bare.split()) <= 3:
         return _normalise(bare)
     return canonical
 
