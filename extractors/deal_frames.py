@@ -32,14 +32,21 @@ _STATUS_TRIGGERS = (
     ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
                   r"received|receives|handed over|hands over|handover|inducted|commissioned|"
                   r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
-                  r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship"),
+                  r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship|"
+                  r"will (?:soon )?(?:provide|send|receive)"),
     ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
                 r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
                 r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
                 r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
                 r"chose|chooses|picked|picks|selects|opted for|opts for|pa(?:y|ys|id) for|rolled out|rolls out|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
                 r"sell|buy|supply|deliver"),
-    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|notified congress|authori[sz]ed"),
+    # Telling Congress of a sale is the approval step of a US foreign military sale; announcing
+    # an aid package with its sum commits the kit.
+    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|authori[sz]ed|"
+                 r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)"
+                 r"(?=[^.]{0,80}\b(?:sale|sell|deal|transfer|package)\b)|"
+                 r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?"
+                 r"(?:(?!sanction)\S+ ){0,3}?(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))"),
     ("offered", r"offered|offers"),
 )
 _PRIORITY = {status: rank for rank, (status, _) in enumerate(_STATUS_TRIGGERS)}
@@ -53,7 +60,8 @@ _HEDGE = re.compile(
     r"possible|potential\w*|prospect\w*|future|request\w*|ready to|willing|expected to|set to|poised|"
     r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
     r"blocked|attempt\w*|tried|trying|draft|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
-    r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*)\b")
+    r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*|"
+    r"call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|strateg(?:y|ies)|doctrine|roadmap)\b")
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
 _CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")
 # Totals and trends across many deals are statistics, not a deal.
@@ -78,10 +86,12 @@ _SPECIFIC = re.compile(
     r"torpedo(?:es)?|fighter jets?|fighters|warplanes?|combat aircraft|military aircraft|helicopters?|"
     r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
-    r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?)\b")
+    r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?|"
+    r"(?:military|rifle|sniper|thermal|optical) (?:scopes|sights)|night[- ]vision (?:devices|goggles))\b")
 # Not a transfer: co-development, corporate results, arms for non-state groups.
 _NOT_TRANSFER = re.compile(
-    r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|to develop|development programme|"
+    r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|"
+    r"to develop(?![^.;]{0,40}\b(?:manufactur\w*|produce|build)\b)|development programme|"
     r"cash flow|outlook|earnings|profits?|revenues?|quarterly|guidance|investors|share price|"
     r"insurgents?|rebels?|militants?|militias?|guerrillas?|"
     r"exercises?|drills?|war games|budget\w*|shortlist\w*|rfp|request for proposals?|"
@@ -95,7 +105,8 @@ _YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
 # military sales to Tokyo"): a deal when it is approved or has a figure.
 _GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
                            r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
-                           r"\bpackage of (?:military|defen[cs]e|security) (?:aid|assistance)|"
+                           r"\bpackage of (?:[\w-]+ )?(?:military |defen[cs]e |security )?(?:aid|assistance)|"
+                           r"\b(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)\b|"
                            r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package")
 # A headline about a budget, a spending plan or a defence bill: what it funds is not yet bought.
 _BUDGET = re.compile(r"\b(budgets?|spending|appropriations?|defen[cs]e bill|ndaa|white paper|procurement plan)\b")
@@ -178,6 +189,12 @@ class FoundSystem:
     start: int
     end: int
     surface: str
+    canonical: str | None = None   # the gazetteer's name, when the article spells a variant
+
+    @property
+    def key(self) -> str:
+        """Sentences about one gazetteer system join one deal, however each spells its variant."""
+        return fold(self.canonical or self.name)
 
 
 @dataclass
@@ -211,6 +228,37 @@ def _normalise(name: str) -> str:
     return re.sub(r"\s*-\s*", "-", name)
 
 
+_VARIANT_TOKEN = re.compile(r"[A-Za-z]{1,5}-?\d[\w-]*")
+
+
+_GENERIC_TAIL = re.compile(rf"(?:\s+(?:attack|fighter|combat|main|battle|air[- ]defen[cs]e|multirole|stealth|"
+                           rf"{_WEAPON_NOUN}))+$", re.I)
+
+
+def article_spelling(canonical: str, surface: str) -> str:
+    """The name a deal reports: the gazetteer's, unless the article names a variant of it.
+
+    "AH-64E" under "AH-64 Apache" is the AH-64E Apache; "PAC-3" under "Patriot" is a PAC-3 and
+    "K9 Vidar" under "K9 Thunder" a K9 Vidar: names the canonical one does not hold. Aliases that
+    only add a generic noun ("Apache helicopters", "F-16 jets") keep the canonical name. Every
+    mention still also yields an entity under its canonical name (tagging.py)."""
+    said = surface.strip()
+    said = said[:-1] if said.endswith("s") and said[:-1] and said[-2].isdigit() else said
+    if fold(said) in fold(canonical):
+        return canonical
+    for base in _VARIANT_TOKEN.findall(canonical):
+        for token in _VARIANT_TOKEN.findall(said):
+            if fold(token) != fold(base) and fold(token).startswith(fold(base)):
+                return canonical.replace(base, token, 1)   # AH-64 Apache -> AH-64E Apache
+    # "Belharra frigates" under "FDI frigate", "K9 Vidar" under "K9 Thunder", "PAC-3" under
+    # "Patriot": the article's own name, without its generic noun, when the gazetteer's lacks it.
+    bare = _GENERIC_TAIL.sub("", said).strip()
+    acronym = bare.replace(" ", "").isalpha() and bare.isupper()   # "GMD", "THAAD": the gazetteer's name reads better
+    if bare and bare[0].isupper() and not acronym and fold(bare) not in fold(canonical) and len(bare.split()) <= 3:
+        return _normalise(bare)
+    return canonical
+
+
 _PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"
                         r"production line|supply chain)\b", re.I)
 
@@ -218,8 +266,8 @@ _PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|co
 def sentence_systems(s) -> list[FoundSystem]:
     """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
     # "removed from the F-35 programme": a programme named, not kit changing hands
-    found = [FoundSystem(m.name.canonical, m.name.category, True, m.start, m.end, m.surface) for m in s.weapons
-             if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
+    found = [FoundSystem(article_spelling(m.name.canonical, m.surface), m.name.category, True, m.start, m.end,
+                         m.surface, m.name.canonical) for m in s.weapons if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
     for shape in _SHAPES:
         for match in shape.finditer(s.text):
             start, end_name = match.start("name"), match.end("name")
@@ -259,8 +307,41 @@ def type_systems(s) -> list[FoundSystem]:
     found = []
     for match in _TYPE_PHRASE.finditer(s.low):
         name = re.sub(r"\s+", " ", match.group(0)).strip()
+        words = name.split()
+        while len(words) > 1 and _TRIGGER.fullmatch(words[0]):
+            words = words[1:]   # "supplied artillery" is artillery: the verb is no modifier
+        name = " ".join(words)
         found.append(FoundSystem(name, _category_of(name), False, match.start(), match.end(), name))
     return found
+
+
+# A past participle after its noun, with no auxiliary, is a reduced relative clause describing kit.
+_ORIGIN_PARTICIPLE = re.compile(r"^(?:supplied|provided|delivered|donated|sent|shipped|transferred|sold|built|made|"
+                                r"bought|purchased|acquired|gifted)$")
+_AUXILIARY = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|will|get|got)\s+(?:\w+\s+){0,2}$")
+
+
+def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
+    """Kinds of kit in the object of a sentence's transaction, beside its named systems: what
+    follows an unhedged trigger up to the end of its clause, not overlapping a named system."""
+    out = []
+    for _, at in _unhedged_triggers(s.low, s.text):
+        clause = re.split(r"[;:]|,\s(?!and\b)|\b(?:which|who|after|while|said|says|to|from|for|worth|valued)\b",
+                          s.low[at:at + 160])[0]
+        end = at + len(clause)
+        for f in type_systems(s):
+            if at < f.start < end and not any(g.start < f.end and f.start <= g.end + 2 for g in systems) \
+                    and not any(fold(f.name) in fold(g.surface) for g in systems) and "-made" not in f.name:
+                out.append(f)
+    return out
+
+
+_SERVICE_OBJECT = re.compile(r"\s+(?:(?:\d[\d,]*|more|additional|extra|some|several|hundreds of|thousands of)\s+)?"
+                             r"(?:training|intelligence|advice|expertise|troops|soldiers|personnel|instructors|"
+                             r"advisers|advisors|forces|information)\b|"
+                             # "received the Distinguished Flying Cross": an honour, not kit
+                             r"\s+(?:the |an? )?(?:[\w-]+ ){0,3}?(?:awards?|medals?|prizes?|cross|honou?rs?|citations?|"
+                             r"commendations?)\b")
 
 
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
@@ -274,6 +355,9 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
         if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
             continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
+        if _ORIGIN_PARTICIPLE.match(match.group(0)) and re.match(r"\s(?:by|from)\s", low[match.end():match.end() + 6]) \
+                and not _AUXILIARY.search(low[max(0, match.start() - 30):match.start()]):
+            continue  # "Patriot systems supplied by the US shot down …", "jets bought from France": where kit came from
         if match.group(0) in ("supplies", "supply") and re.search(
                 rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
             continue  # "missile supplies are low": a stock, not a transfer
@@ -283,6 +367,8 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
             continue  # a plan that collapsed is still a cancelled deal
         if status == "offered" and re.match(r"\s+to\b", low[match.end():match.end() + 4]):
             continue
+        if _SERVICE_OBJECT.match(low, match.end()):
+            continue  # "will provide training", "sent troops": services and people, not kit
         out.append((status, match.start()))
     return out
 
@@ -308,7 +394,7 @@ def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
 
 def _keys(s, systems: list[FoundSystem]) -> set[str]:
     if systems:
-        return {fold(f.name) for f in systems}
+        return {f.key for f in systems}
     return {m.group(0).rstrip("s") for m in _SPECIFIC.finditer(s.low)}
 
 
@@ -325,6 +411,10 @@ def _quantity(draft: _Draft) -> int | None:
     return None
 
 
+_TOTAL_CUE = re.compile(r"\b(?:total(?:l?ing)?|totals|up to|ceiling|overall|in all|all told|combined|"
+                        r"(?:full|whole|entire) (?:deal|contract|programme|program))\b[^$€£¥₹\d]{0,20}$", re.I)
+# A running total of many deals ("total aid to Ukraine since 2022") is not this deal's total.
+_CUMULATIVE = re.compile(r"\b(?:since|so far|to date|cumulative|altogether|over the (?:past|last))\b")
 _A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
 
 
@@ -348,6 +438,12 @@ def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
 def _value(draft: _Draft, sentences: list, published_at: datetime | None,
            index: dict[int, int] | None = None) -> float | None:
     index = index or {}
+    # A total beats a phase: "a $439 million first-year contract … could bring the total to $4.5 billion".
+    totals = [m.value_usd for s in draft.sentences if not _CUMULATIVE.search(s.low)
+              for m in find_money(s.text, published_at)
+              if m.value_usd >= 100_000 and _TOTAL_CUE.search(s.text[max(0, m.start - 40):m.start])]
+    if totals:
+        return max(totals)
     for s in draft.sentences + draft.context:
         value = _money_in(s, published_at)
         if value:
@@ -358,7 +454,7 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None,
     for s in sentences:
         if s in draft.sentences:
             continue
-        near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 2 for d in draft.sentences)
+        near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 4 for d in draft.sentences)
         if near and _ANAPHORA.search(s.low) and re.search(r"\b(worth|valued at|cost|costing|price)\b", s.low):
             value = _money_in(s, published_at)   # "The deal, worth about $6.5 billion, also covers …"
             if value:
@@ -397,20 +493,33 @@ _ANAPHORA = re.compile(r"\b(?:the|this|that|current|same|latest|new) (?:\w+ )?(?
                        r"package|purchase|acquisition|sale)\b|\bunder the (?:\w+ )?(?:contract|deal)\b")
 
 
+# "It also includes combat shotguns and scopes": the sentence after a deal lists more of its kit.
+_INCLUDES = re.compile(r"^\W*(?:it|they|this|these|the (?:[\w-]+ ){0,2}(?:package|sale|deal|order|contract|agreement|"
+                       r"request|approval|licen[cs]e))\s+(?:also\s+)?(?:includes?|included|comprises?|covers?|consists? of|"
+                       r"contains?)\b")
+
+
 def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[int, int]) -> None:
     if not drafts:
         return
     used = {id(s) for d in drafts for s in d.sentences}
     for i, s in enumerate(sentences):
-        if id(s) in used or not _ANAPHORA.search(s.low) or _TEASER.match(s.text):
+        if id(s) in used or _TEASER.match(s.text):
+            continue
+        listing = bool(_INCLUDES.match(s.low)) and any(
+            0 < i - index.get(id(x), -9) <= 6 for d in drafts for x in d.sentences)
+        if not (listing or _ANAPHORA.search(s.low)):
             continue
         systems = sentence_systems(s)
-        if not systems:
+        kinds = type_systems(s) if listing else []
+        if not systems and not kinds:
             continue
         before = [d for d in drafts if index.get(id(d.sentences[0]), 0) <= i]
         draft = before[-1] if before else drafts[0]
         for f in systems:
             draft.systems.setdefault(fold(f.name), f)
+        for f in kinds:
+            draft.types.setdefault(fold(f.name), f)
 
 
 LEAD_SENTENCES = 3   # the headline and the first sentences of the body
@@ -437,7 +546,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # a link to another story, not this one's deal
         systems = sentence_systems(s)
         statuses = is_deal_sentence(s, systems)
-        types = [] if systems else type_systems(s)
+        types = type_systems(s) if not systems else _object_kit(s, systems)
         if systems and _ARRIVAL.search(s.low):
             statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
         if not statuses:
@@ -519,7 +628,14 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                                         set(p[0] + p[1]) & set(supplier + recipient))
                 for d, p in zip(drafts, parties)):
             continue  # a story led by one deal: an unrelated deal further down is background
-        named = draft.systems or draft.types
+        named = dict(draft.systems)
+        for key, f in draft.types.items():
+            # Kit named by type beside named systems ("K2 tanks and 155mm ammunition") is part of
+            # the deal unless it only restates a named system ("Patriot air defence systems").
+            if named and (" " not in f.name or "-made" in f.name or "-built" in f.name):
+                continue   # "helicopters" or "US-made helicopters" beside an AH-64E: the same kit
+            if not any(key in other or other in key for other in named):
+                named[key] = f
         systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
         status = min(draft.statuses, key=_PRIORITY.get)
         deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,

@@ -69,7 +69,9 @@ def rate_table() -> RateTable:
 
 def _pattern(table: RateTable) -> re.Pattern[str]:
     symbols = sorted((a for a in table.aliases if not a.isalpha() or len(a) <= 3), key=len, reverse=True)
-    words = sorted((a for a in table.aliases if a.isalpha() and len(a) > 3 or a in ("won", "yen")), key=len, reverse=True)
+    # Multi-word names count as words after a number too: "2.5 billion U.S. dollars".
+    words = sorted((a for a in table.aliases if re.fullmatch(r"[a-z][a-z. ]*[a-z]", a) and len(a) > 3
+                    or a in ("won", "yen")), key=len, reverse=True)
     number = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     mult = r"(?:\s*-?\s*(?P<mult>" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True)) + r")\b)?"
     prefix = r"(?P<pre>" + "|".join(re.escape(s) for s in symbols) + r")\s?"

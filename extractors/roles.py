@@ -30,7 +30,8 @@ TAKE = re.compile(
     r"approv(?:e|es|ed|ing) (?:the |a )?(?:purchase|acquisition|procurement|buying|order)|"
     r"seek(?:s|ing)?|sought|want(?:s|ed)?|negotiat\w+|cancel\w*|scrapp\w*|suspend\w*|halt\w*|ink(?:s|ed)?|"
     r"seal(?:s|ed)?|clinch\w*|finalis\w*|finaliz\w*|conclud\w*|green-l\w+|deploy\w*|operat\w*|field(?:s|ed)?)\b", re.I)
-_FORCES = r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|ministry of defen[cs]e)"
+_FORCES = (r"(?:army|navy|air force|armed forces|military|land forces|forces|marines|coast guard|troops|defen[cs]e ministry|"
+           r"ministry of defen[cs]e|defen[cs]e department|department of defen[cs]e)")
 _MADE = re.compile(r"^\s*(?:-\s*)?(?:made|built|designed|produced|manufactured|origin|supplied)\b", re.I)
 
 IMPOSE = re.compile(
@@ -117,10 +118,46 @@ def _next_verb(text: str, start: int, width: int = 90, sanctions: bool = False) 
     if not found:
         return None
     position, kind = min(found, key=lambda f: (f[0], f[1] != "take"))  # "approves the purchase" buys
-    # A verb past the end of the clause belongs to another subject.
-    if _CLAUSE_END.search(window[:position]):
+    # A verb past the end of the clause belongs to another subject; one after a refusal or a
+    # request is no transaction ("rejected Turkey's request to purchase").
+    if _CLAUSE_END.search(window[:position]) or _PARTY_HEDGE.search(window[:position]):
         return None
     return kind
+
+
+# A party named after one of these in its own clause is the object of a wish, a refusal or a
+# rivalry ("rejected Turkey's request to purchase Raytheon's Patriot", "to defend against China"),
+# not of the reported transaction. "possible"/"proposed" sale stay: that is how approvals read.
+_PARTY_HEDGE = re.compile(r"\b(request\w*|reject\w*|refus\w*|instead of|rather than|against|rival\w*|bids?|"
+                          r"tenders?|compet\w*|oppos\w*|criticis\w*|criticiz\w*|protest\w*|wants?|wanted|seek\w*|"
+                          r"sought|hopes?|talks|negotiat\w*|consider\w*|tensions?|threats?|counter|conflict|war|"
+                          r"fighting|relations|ties|demand\w*|disput\w*|pressur\w*|row|standoff|clash\w*)\b")
+_PARTY_CLAUSE = re.compile(r"[;:,(]\s|\b(?:and|but|which|who|after|before|while|as|amid|said|says)\b")
+
+
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'-]{2,40}(?:\([^)]{1,40}\))?,?(?: \w{3,9}\.? \d{1,2},?)?\s*(?:[—–]|--|-)\s")
+_OUTLET = re.compile(r"^\s+(?:News|Times|Post|Herald|Daily|Today|Tribune|Radio|Television|TV|Gazette|Journal)\b")
+_AWARD = re.compile(r"\b(award(?:s|ed|ing)?|contract(?:s|ed)?)\b", re.I)
+
+
+_DEAL_WORD = re.compile(r"\b(?:contracts?|deals?|orders?|agreements?|sales?|purchases?|exports?|deliver\w*)\b")
+
+
+def _in_deal_clause(low: str, m: Mention) -> bool:
+    """The mention's own clause holds a transaction verb or noun: a maker, an origin adjective or a
+    "with X" outside it ("an air force that flies Russian Su-27s") is background."""
+    low = low.lower()
+    breaks = [b for b in _PARTY_CLAUSE.finditer(low)]
+    start = max((b.end() for b in breaks if b.end() <= m.start), default=0)
+    end = min((b.start() for b in breaks if b.start() >= m.end), default=len(low))
+    clause = low[start:end]
+    return bool(_GIVE_LOW.search(clause) or _TAKE_LOW.search(clause) or _DEAL_WORD.search(clause))
+
+
+def _hedged_party(low: str, m: Mention) -> bool:
+    window = low[max(0, m.start - 80):m.start]
+    clause = _PARTY_CLAUSE.split(window)[-1]
+    return bool(_PARTY_HEDGE.search(clause))
 
 
 def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
@@ -141,15 +178,27 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
         # A maker written with its country ("MBDA UK", "KNDS Deutschland") speaks for that country.
         branch = {c.start: o for o in makers_here for c in s.countries if c.start - o.end == 1}
         owned |= {o.start for o in branch.values()}
+        # "The Defense Department is awarding Boeing a contract": a state's own agency buys from its
+        # own maker, with no foreign state in the sentence.
+        home = {o.name.country for o in makers_here}
+        if _AWARD.search(low) and all(_mention_country(c, gaz) in {gaz.country_names.get(h) for h in home}
+                                      for c in s.countries):
+            for agency in s.organizations:
+                if agency.name.category == "government_agency" and agency.name.country in home:
+                    votes.add(gaz.country_names.get(agency.name.country), "recipient", 2)
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
         parties.sort(key=lambda p: p.start)
+        dateline = _DATELINE.match(text)
+        dateline_end = dateline.end() if dateline else -1
         previous: tuple | None = None   # (mention, role) of the last party given a role by a preposition
         for m in parties:
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end:m.end + 60]
             is_company = m.name.kind == "organization"
-            if _RIVAL.search(text[max(0, m.start - 45):m.start]):
+            if m.end <= dateline_end or _OUTLET.match(after):
+                continue                             # "TAIPEI (Taiwan News) —": where the story was filed
+            if _RIVAL.search(text[max(0, m.start - 45):m.start]) or _hedged_party(low.lower(), m):
                 continue                             # "over a rival offer from South Korea's Hanwha"
             gap = text[previous[0].end:m.start] if previous is not None else ""
             listed = re.fullmatch(r",?\s+(?:and|or)\s+(?:the\s+)?", gap) or (
@@ -176,7 +225,7 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                 votes.add(name, "recipient", 2)      # "India, China and Kazakhstan the main customers"
             elif re.match(r"^-(?:registered|based|flagged|owned|linked)\b", after):
                 continue                             # "a Singapore-registered broker" is no party to the deal
-            elif re.search(r"\b(?:to|equip)\s+(?:the\s+)?$", before) or _TO_ALLY.search(before) or re.search(
+            elif re.search(r"\b(?:to|equip|(?:to )?help)\s+(?:the\s+)?$", before) or _TO_ALLY.search(before) or re.search(
                     r"\b(?:offer(?:s|ed)?|s[oe]ll(?:s|ing)?|sold|suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|"
                     r"giv(?:e|es|ing)|gave|arm(?:s|ed|ing)?)\s+(?:the\s+)?$", before, re.I):
                 votes.add(name, "recipient", 3)      # "to India", "offered New Delhi the Su-57E"
@@ -196,11 +245,12 @@ def arms_roles(sentences: list, gaz: Gazetteer, sanctions: bool = False,
                           rf"generals?|intelligence|attach\w+|leaders?|chiefs?|cooperation|co-operation|technical|"
                           rf"industr\w+|exports?|service|agency|spokes\w+))", after, re.I):
                 votes.add(name, "recipient", 3)      # "the Philippine Navy", "the US Army", "India's air force"
-            elif _is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons):
+            elif (_is_demonym(m) and _ARMS_NOUN.match(after) or any(text[m.end:w] in (" ", "-") for w in weapons)) \
+                    and _in_deal_clause(low, m):
                 votes.add(name, "supplier", 2)       # "Turkish drones", "South Korean K9 howitzers"
             elif re.search(r"\bfor\s+(?:the\s+)?$", before):
                 votes.add(name, "recipient", 2)
-            elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None:
+            elif re.search(r"\bwith\s+(?:the\s+)?$", before) and verb is not None and _in_deal_clause(low, m):
                 # "Poland signed with Hanwha" names the seller; "Hanwha signed with Poland" the buyer.
                 maker_signs = any(o.start < verb.start() for o in makers_here)
                 votes.add(name, "supplier" if verb is take and not maker_signs else "recipient", 2)

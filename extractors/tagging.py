@@ -31,7 +31,10 @@ _DEAL = re.compile(
     r"arms package|signed for|take delivery|taken delivery|handover|handed over|cancel\w*|stalled|scrapp\w*|"
     r"receiv\w*|picks?|picked|selects?|selected|sign(?:s|ed|ing)?|inks?|inked|clinch\w*|finalis\w*|finaliz\w*|"
     r"letters? of offer and acceptance|LOA|notified Congress|government-to-government|commission(?:s|ed)|"
-    r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for)\b", re.I)
+    r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for|"
+    r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:U\.?S\.? )?(?:Congress|lawmakers)|"
+    r"(?:aid|assistance) package|package of [\w-]+ (?:military |security )?(?:aid|assistance)|"
+    r"(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)|will (?:soon )?provide)\b", re.I)
 # Movement of weapons ("launchers sent to Russia", "tanks reach Ukraine"): an arms transfer only
 # when a weapon system or a weapon noun is in the same sentence.
 _TRANSFER = re.compile(
@@ -136,7 +139,8 @@ _CUE_STEMS = {
              "licenced production", "co-produc", "local production", "foreign military sale", "fms", "package",
              "signed for", "delivery", "handover", "handed over", "cancel", "stalled", "scrapp", "receiv", "pick",
              "select", "sign", "ink", "clinch", "finalis", "finaliz", "letter of offer", "letters of offer", "loa",
-             "notified congress", "government-to-government", "commission", "induct", "rolls out", "rolled out",
+             "notified congress", "notif", "inform", "tells", "told", "assistance", "military aid", "provide",
+             "government-to-government", "commission", "induct", "rolls out", "rolled out",
              "pay", "paid"),
     "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
                  "intercept", "bound for", "hand", "rolled out"),
@@ -192,6 +196,26 @@ _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
 _OPENERS = "\"'“‘("
 
 
+# Abbreviations a sentence does not end at: titles always, months before a day ("Dec. 30"), and
+# "U.S."/"U.K." before a name ("the U.S. Ground-based Midcourse Defense") unless a new sentence
+# plainly starts ("… to the U.S. The talks").
+_TITLE = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Maj|Capt|Sgt|Adm|Cmdr|Brig|St|Prof|Amb)\.$")
+_MONTH = re.compile(r"(?:^|\s)(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
+_COUNTRY_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:U\.S|U\.K|U\.N|U\.A\.E)\.$")
+_SENTENCE_START = re.compile(r"(?:The|A|An|It|Its|He|She|They|We|I|In|On|At|But|And|This|That|These|Those|His|Her|"
+                             r"Their|There|If|When|While|As|After|Before|Officials?|Some|No|Now|So|Yet)\b")
+
+
+def _abbreviation_continues(text: str, dot: int, nxt: int) -> bool:
+    before = text[max(0, dot - 12):dot + 1]
+    if _TITLE.search(before):
+        return True
+    if _MONTH.search(before):
+        return text[nxt:nxt + 1].isdigit()
+    return bool(_COUNTRY_ABBREVIATION.search(before)) and text[nxt:nxt + 1].isupper() \
+        and not _SENTENCE_START.match(text, nxt)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, whitespace trimmed: a break is a newline, or end punctuation
     and space before a capital, a digit or an opening quote."""
@@ -204,15 +228,36 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 nxt += 1
             if nxt >= length or not (text[nxt].isupper() or text[nxt].isdigit()):
                 continue
+            if text[separator.start()] == "." and _abbreviation_continues(text, separator.start(), nxt):
+                continue
         end = separator.start() + 1 if separator is not None and text[separator.start()] != "\n" else (
             separator.start() if separator is not None else length)
         chunk = text[start:end]
         if chunk.strip():
             left = start + len(chunk) - len(chunk.lstrip())
-            spans.append((left, start + len(chunk.rstrip())))
+            spans.extend(_capped(text, left, start + len(chunk.rstrip())))
         if separator is not None:
             start = separator.end()
     return spans
+
+
+MAX_SENTENCE_CHARS = 1_500  # far longer than a real sentence; a run-on "sentence" of junk is cut up
+
+
+def _capped(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A span cut at whitespace into pieces of at most MAX_SENTENCE_CHARS, so the per-sentence
+    rules, some of which look at every pair of mentions, never see a page-long "sentence"."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
 
 
 def _bucket(mentions: list[Mention], spans: list[tuple[int, int]]) -> list[list[Mention]]:
@@ -377,7 +422,7 @@ class Tagger:
         for s in sentences:
             for m in s.weapons:
                 put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category,
-                           m.name.canonical in in_deal))
+                           m.name.canonical in in_deal or deal_frames.article_spelling(m.name.canonical, m.surface) in in_deal))
             for m in s.regimes:
                 put(Entity("regime", m.name.canonical, None, None, m.surface))
             for m in s.organizations:

@@ -1,6 +1,6 @@
 """Score the tagger on real published news: `../shared/benchmarks/realnews/articles.json`.
 
-Usage: python eval/realnews/evaluate.py [tune|score|all] [--errors] [--json]
+Usage: python eval/realnews/evaluate.py [tune|score|synd|all] [--half=a|b] [--errors] [--json]
 
 The texts belong to their publishers, so they are read from ../shared at run time and never
 copied here. The set is split once, by a hash of each article's id, into a part to tune on
@@ -12,7 +12,12 @@ Measures (the ones issue 11 names): per-tag precision/recall/F1; the share of lo
 the tagger gives, in any article; supplier, recipient and sanctioning-party recall; weapon-system
 recall (names compared after folding case, spaces, hyphens and diacritics; a label matches a
 found name that contains it or is contained in it); and the share of stated deal values found
-within 25%."""
+within 25%.
+
+`synd` scores the 85 real wire copies and independent reports in
+`../shared/benchmarks/realsynd/clusters.json` against `realsynd_labels.yaml` (ids and labels only,
+written for this task); it is a second part to tune on. `--half=a|b` keeps one of two fixed halves
+of a part (by another hash of the id), so a change tuned on one half can be checked on the other."""
 
 from __future__ import annotations
 
@@ -27,7 +32,11 @@ from datetime import datetime
 from pathlib import Path
 
 DEFAULT_SET = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "realnews" / "articles.json"
+SYND_SET = DEFAULT_SET.parents[1] / "realsynd" / "clusters.json"
+SYND_LABELS = Path(__file__).resolve().parent / "realsynd_labels.yaml"
 TAGS = ("arms_deal", "sanctions")
+ENTITY_KEYS = ("weapon_systems", "suppliers", "recipients", "sanctioning", "sanction_targets", "regimes",
+               "deal_value_usd")
 
 
 def part_of(article_id: str) -> str:
@@ -40,6 +49,28 @@ def part_of(article_id: str) -> str:
 def load(path: Path = DEFAULT_SET, part: str = "all") -> list[dict]:
     articles = json.loads(path.read_text())
     return [a for a in articles if part == "all" or part_of(a["id"]) == part]
+
+
+def half_of(article_id: str) -> str:
+    """`a` or `b`: a second fixed split, independent of `part_of`, for checking a change on a half not looked at."""
+    return "a" if int(hashlib.sha256(article_id.encode()).hexdigest(), 16) % 2 == 0 else "b"
+
+
+def load_synd(clusters_path: Path = SYND_SET, labels_path: Path = SYND_LABELS) -> list[dict]:
+    """The realsynd articles in the realnews record shape, with the labels kept in this repository."""
+    import yaml
+
+    labels = yaml.safe_load(labels_path.read_text())
+    articles = []
+    for cluster in json.loads(clusters_path.read_text()):
+        for article in cluster["articles"]:
+            label = labels[article["id"]]
+            articles.append({
+                "id": article["id"], "published": article.get("published"), "headline": article.get("headline"),
+                "text": article["text"], "notes": label.get("note", ""),
+                "labels": {tag: bool(label.get(tag)) for tag in TAGS},
+                "entities": {key: label.get(key) for key in ENTITY_KEYS}})
+    return articles
 
 
 def fold_name(name: str) -> str:
@@ -168,12 +199,17 @@ def score(articles: list[dict], predict: Callable[[dict], Prediction], errors: l
 
 
 def main(argv: list[str]) -> int:
-    part = next((a for a in argv if a in ("tune", "score", "all")), "tune")
+    part = next((a for a in argv if a in ("tune", "score", "synd", "all")), "tune")
+    half = next((a.split("=", 1)[1] for a in argv if a.startswith("--half=")), None)
     errors: list[str] | None = [] if "--errors" in argv else None
-    if errors is not None and part != "tune":
-        print("errors are shown for the tune part only: the score part is never read for tuning", file=sys.stderr)
+    if errors is not None and part not in ("tune", "synd"):
+        print("errors are shown for the tune and synd parts only: the score part is never read for tuning",
+              file=sys.stderr)
         return 2
-    result = score(load(part=part), predict_with_tagger(), errors)
+    articles = load_synd() if part == "synd" else load(part=part)
+    if half:
+        articles = [a for a in articles if half_of(a["id"]) == half]
+    result = score(articles, predict_with_tagger(), errors)
     if "--json" in argv:
         print(json.dumps(result, indent=2))
     else:
