@@ -28,10 +28,10 @@ import re
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_DIR = REPO / "benchmarks" / "results"
@@ -97,7 +97,7 @@ def shingles(text: str | None, n: int = 4) -> Counter:
         return Counter()
     if len(words) < n:
         return Counter([tuple(words)])
-    return Counter(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+    return Counter(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class PageScore:
     @property
     def precision(self) -> float:
         if self.fp == 0 and self.fn == 0:
-            return 1.0          # both empty, or an exact match
+            return 1.0  # both empty, or an exact match
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
 
     @property
@@ -143,8 +143,7 @@ def aggregate(scores: Sequence[PageScore]) -> dict[str, float]:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     strict_p = _mean([s.precision if s.has_prediction else 0.0 for s in scores if s.has_truth or s.has_prediction])
     strict_f1 = 2 * strict_p * recall / (strict_p + recall) if strict_p + recall else 0.0
-    return {"f1": f1, "precision": precision, "recall": recall,
-            "precision_strict": strict_p, "f1_strict": strict_f1}
+    return {"f1": f1, "precision": precision, "recall": recall, "precision_strict": strict_p, "f1_strict": strict_f1}
 
 
 def bootstrap_std(scores: Sequence[PageScore], resamples: int = 1000, seed: int = 20191101) -> dict[str, float]:
@@ -159,7 +158,9 @@ def bootstrap_std(scores: Sequence[PageScore], resamples: int = 1000, seed: int 
     return {key: statistics.stdev(v) for key, v in values.items()}
 
 
-def evaluate(truths: Sequence[str], predictions: Sequence[str | None], resamples: int = 1000) -> tuple[dict, list[PageScore]]:
+def evaluate(
+    truths: Sequence[str], predictions: Sequence[str | None], resamples: int = 1000
+) -> tuple[dict, list[PageScore]]:
     """Metrics with bootstrap stds, and the per-page scores (for paired comparisons)."""
     scores = [score_page(t, p) for t, p in zip(truths, predictions, strict=True)]
     result = aggregate(scores)
@@ -170,8 +171,9 @@ def evaluate(truths: Sequence[str], predictions: Sequence[str | None], resamples
     return result, scores
 
 
-def bootstrap_difference(a: Sequence[PageScore], b: Sequence[PageScore], resamples: int = 1000,
-                         seed: int = 20191101) -> dict[str, float]:
+def bootstrap_difference(
+    a: Sequence[PageScore], b: Sequence[PageScore], resamples: int = 1000, seed: int = 20191101
+) -> dict[str, float]:
     """F1(a) - F1(b) on the same pages, with its std over paired resamples."""
     rng = random.Random(seed)
     n = len(a)
@@ -183,6 +185,7 @@ def bootstrap_difference(a: Sequence[PageScore], b: Sequence[PageScore], resampl
 
 
 # ---------------------------------------------------------------- timing
+
 
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
@@ -204,7 +207,7 @@ def environment() -> dict:
             return None
 
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **git_state(),
         "python": platform.python_version(),
         "machine": platform.machine(),
@@ -222,14 +225,17 @@ def git_state() -> dict:
 
     def git(*args: str) -> str | None:
         try:
-            return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10,
-                                  check=True).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
         except Exception:
             return None
 
     status = git("status", "--porcelain", "--untracked-files=no")
-    return {"git_head": (git("rev-parse", "--short", "HEAD") or "unknown"),
-            "git_modified_files": len(status.splitlines()) if status else 0}
+    return {
+        "git_head": (git("rev-parse", "--short", "HEAD") or "unknown"),
+        "git_modified_files": len(status.splitlines()) if status else 0,
+    }
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -241,9 +247,16 @@ def newsflow_page(page: AebPage):
     """A newsflow `Page` for an AEB file, as the fetch stage would hand it to extraction."""
     from newsflow.models import Page
 
-    return Page(entry_key=page.page_id, requested_url=page.url, final_url=page.url, redirects=(),
-                status=200, content_type="text/html", html=page.html,
-                fetched_at=datetime(2024, 1, 1, 12, 0, 0))
+    return Page(
+        entry_key=page.page_id,
+        requested_url=page.url,
+        final_url=page.url,
+        redirects=(),
+        status=200,
+        content_type="text/html",
+        html=page.html,
+        fetched_at=datetime(2024, 1, 1, 12, 0, 0),
+    )
 
 
 def bootstrap_path() -> None:

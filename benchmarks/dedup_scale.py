@@ -50,8 +50,12 @@ print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru
 
 def _load_elsewhere(directory: Path) -> tuple[float, float]:
     """(seconds, peak RSS MiB) to load a saved index in a new process."""
-    out = subprocess.run([sys.executable, "-c", _LOADER, str(directory), str(Path(__file__).resolve().parents[1])],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _LOADER, str(directory), str(Path(__file__).resolve().parents[1])],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return round(float(out[0]), 2), round(float(out[1]), 1)
 
 
@@ -93,21 +97,31 @@ def run(n: int, seed: int = 7) -> dict:
                 # Load in a fresh process, as the next ingest run would: a second copy in this
                 # process would double the memory figure.
                 load_s, load_rss = _load_elsewhere(Path(tmp))
-            rows.append({"articles": i + 1, "ms_per_article_in_window": round(1000 * elapsed / window_n, 4),
-                         "index_mib": round(index.nbytes() / 2**20, 1),
-                         "process_rss_mib": round(_rss_mib(), 1),
-                         "rss_growth_mib": round(_rss_mib() - base_rss, 1),
-                         "disk_mib": round(disk / 2**20, 1), "save_s": round(save_s, 2), "load_s": round(load_s, 2),
-                         "load_peak_rss_mib": load_rss})
+            rows.append(
+                {
+                    "articles": i + 1,
+                    "ms_per_article_in_window": round(1000 * elapsed / window_n, 4),
+                    "index_mib": round(index.nbytes() / 2**20, 1),
+                    "process_rss_mib": round(_rss_mib(), 1),
+                    "rss_growth_mib": round(_rss_mib() - base_rss, 1),
+                    "disk_mib": round(disk / 2**20, 1),
+                    "save_s": round(save_s, 2),
+                    "load_s": round(load_s, 2),
+                    "load_peak_rss_mib": load_rss,
+                }
+            )
             window_start, window_n = time.perf_counter(), 0
-    sample = ("Russia has begun delivering S-400 air-defence systems to India despite the risk of US sanctions. " * 6)
+    sample = "Russia has begun delivering S-400 air-defence systems to India despite the risk of US sanctions. " * 6
     started = time.perf_counter()
     for _ in range(200):
         fingerprint(sample)
     fingerprint_ms = 1000 * (time.perf_counter() - started) / 200
     return {
-        "articles": n, "amortised_ms_per_article": round(1000 * total / n, 4),
-        "planted_copies": copies, "copies_found": found, "copy_recall": round(found / copies, 4) if copies else None,
+        "articles": n,
+        "amortised_ms_per_article": round(1000 * total / n, 4),
+        "planted_copies": copies,
+        "copies_found": found,
+        "copy_recall": round(found / copies, 4) if copies else None,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "fingerprint_ms_per_article": round(fingerprint_ms, 3),
         "growth": rows,
@@ -120,17 +134,21 @@ def main(quick: bool = False, n: int | None = None) -> dict:
 
 
 def report(result: dict) -> list[str]:
-    lines = [f"story index at scale: {result['articles']:,} simulated articles, one at a time",
-             f"  amortised assign+add: {result['amortised_ms_per_article']:.3f} ms per article (target < 1 ms)",
-             f"  planted syndicated copies found: {result['copies_found']}/{result['planted_copies']} "
-             f"(recall {result['copy_recall']})",
-             f"  peak RSS {result['peak_rss_mib']:.0f} MiB (target < 1.5 GiB); fingerprinting a real article "
-             f"{result['fingerprint_ms_per_article']:.3f} ms",
-             "  articles    ms/article  index MiB  RSS MiB  disk MiB  save s  load s  load RSS MiB"]
+    lines = [
+        f"story index at scale: {result['articles']:,} simulated articles, one at a time",
+        f"  amortised assign+add: {result['amortised_ms_per_article']:.3f} ms per article (target < 1 ms)",
+        f"  planted syndicated copies found: {result['copies_found']}/{result['planted_copies']} "
+        f"(recall {result['copy_recall']})",
+        f"  peak RSS {result['peak_rss_mib']:.0f} MiB (target < 1.5 GiB); fingerprinting a real article "
+        f"{result['fingerprint_ms_per_article']:.3f} ms",
+        "  articles    ms/article  index MiB  RSS MiB  disk MiB  save s  load s  load RSS MiB",
+    ]
     for row in result["growth"]:
-        lines.append(f"  {row['articles']:>9,}  {row['ms_per_article_in_window']:>10.3f}  {row['index_mib']:>9.1f}"
-                     f"  {row['process_rss_mib']:>7.0f}  {row['disk_mib']:>8.1f}  {row['save_s']:>6.2f}  {row['load_s']:>6.2f}"
-                     f"  {row['load_peak_rss_mib']:>12.0f}")
+        lines.append(
+            f"  {row['articles']:>9,}  {row['ms_per_article_in_window']:>10.3f}  {row['index_mib']:>9.1f}"
+            f"  {row['process_rss_mib']:>7.0f}  {row['disk_mib']:>8.1f}  {row['save_s']:>6.2f}  {row['load_s']:>6.2f}"
+            f"  {row['load_peak_rss_mib']:>12.0f}"
+        )
     return lines
 
 

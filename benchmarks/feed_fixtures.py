@@ -23,11 +23,11 @@ from urllib.parse import quote, unquote
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from hostile_server import HostileHandler, HostileServer  # noqa: E402
-
 from extractors import feeds  # noqa: E402
 from newsflow.models import FeedSource  # noqa: E402
 from newsflow.settings import Settings  # noqa: E402
+
+from hostile_server import HostileHandler, HostileServer  # noqa: E402
 
 _HEADER = re.compile(rb"^\s*Header:\s*([A-Za-z0-9-]+):[ \t]*(.*?)\s*$", re.M)
 
@@ -76,6 +76,7 @@ def _serve(root: Path):
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.write(data)
+
     return route
 
 
@@ -88,8 +89,9 @@ def _reason_kind(error: str, url: str) -> str:
 def run_corpus(root: Path | None = None, settings: Settings | None = None) -> CorpusReport:
     root = root or fixtures_dir()
     files = fixture_files(root)
-    settings = settings or Settings(allow_private_networks=True, per_host_connections=4, per_host_delay=0.0,
-                                    max_connections=8, total_timeout=20.0)
+    settings = settings or Settings(
+        allow_private_networks=True, per_host_connections=4, per_host_delay=0.0, max_connections=8, total_timeout=20.0
+    )
     report = CorpusReport(files=len(files))
     with HostileServer() as server:
         server.fallback = _serve(root)
@@ -97,7 +99,7 @@ def run_corpus(root: Path | None = None, settings: Settings | None = None) -> Co
         started = time.perf_counter()
         polls = asyncio.run(feeds.poll_many(sources, {}, settings))
         report.seconds = time.perf_counter() - started
-    for path, source, poll in zip(files, sources, polls):
+    for path, source, poll in zip(files, sources, polls, strict=False):
         name = path.relative_to(root).as_posix()
         if poll.error and feeds.UNEXPECTED in poll.error:
             report.outcomes["crashed"] += 1
@@ -116,11 +118,17 @@ def run_corpus(root: Path | None = None, settings: Settings | None = None) -> Co
 
 def main(quick: bool = False) -> dict:
     report = run_corpus()
-    return {"files": report.files, "parsed": report.outcomes["parsed"],
-            "parsed_with_bozo_warning": report.outcomes["bozo"], "failed_with_reason": report.outcomes["failed"],
-            "crashed": report.outcomes["crashed"], "entries": report.entries,
-            "seconds": round(report.seconds, 1), "failure_reasons": dict(report.reasons.most_common()),
-            "failed": report.failed}
+    return {
+        "files": report.files,
+        "parsed": report.outcomes["parsed"],
+        "parsed_with_bozo_warning": report.outcomes["bozo"],
+        "failed_with_reason": report.outcomes["failed"],
+        "crashed": report.outcomes["crashed"],
+        "entries": report.entries,
+        "seconds": round(report.seconds, 1),
+        "failure_reasons": dict(report.reasons.most_common()),
+        "failed": report.failed,
+    }
 
 
 def report_lines(result: dict, show_failures: int = 0) -> list[str]:

@@ -16,8 +16,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TARGETS = {"feed": "feed_parser", "url": "url_canonicalisation", "money": "money_parser", "tagger": "tagger",
-           "html": "html_extraction"}
+TARGETS = {
+    "feed": "feed_parser",
+    "url": "url_canonicalisation",
+    "money": "money_parser",
+    "tagger": "tagger",
+    "html": "html_extraction",
+}
 
 
 def main() -> int:
@@ -29,20 +34,49 @@ def main() -> int:
     failed = 0
     for name in args.only.split(","):
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                 f"tests/test_fuzz.py::test_{TARGETS[name]}_survives_hostile_"
-                                 + {"feed": "bytes", "url": "urls", "money": "text", "tagger": "text",
-                                    "html": "pages"}[name], "--hypothesis-show-statistics"],
-                                cwd=REPO, env=env, capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"tests/test_fuzz.py::test_{TARGETS[name]}_survives_hostile_"
+                + {"feed": "bytes", "url": "urls", "money": "text", "tagger": "text", "html": "pages"}[name],
+                "--hypothesis-show-statistics",
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         failed += result.returncode != 0
         passing = [line.strip() for line in result.stdout.splitlines() if "passing examples" in line]
-        print(f"{name:<7} {'ok' if result.returncode == 0 else 'FAILED'}  {time.monotonic() - started:7.1f} s  "
-              f"{passing[0] if passing else ''}", flush=True)
+        print(
+            f"{name:<7} {'ok' if result.returncode == 0 else 'FAILED'}  {time.monotonic() - started:7.1f} s  "
+            f"{passing[0] if passing else ''}",
+            flush=True,
+        )
         if result.returncode:
             print(result.stdout[-3000:])
-    rest = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_fuzz.py",
-                           "-k", "named_extremes or regex"], cwd=REPO, capture_output=True, text=True,
-                          env=dict(env, NEWSFLOW_FUZZ_REGEX_CHARS="50000", NEWSFLOW_FUZZ_REGEXES="1"))
+    rest = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_fuzz.py",
+            "-k",
+            "named_extremes or regex",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(env, NEWSFLOW_FUZZ_REGEX_CHARS="50000", NEWSFLOW_FUZZ_REGEXES="1"),
+    )
     print(f"extremes and regexes: {'ok' if rest.returncode == 0 else 'FAILED'}  {rest.stdout.strip().splitlines()[-1]}")
     return 1 if failed or rest.returncode else 0
 

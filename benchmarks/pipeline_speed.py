@@ -36,14 +36,14 @@ def configure_prefect() -> str:
         import atexit
 
         _PREFECT_HOME = tempfile.mkdtemp(prefix="newsflow-bench-prefect-")
-        atexit.register(shutil.rmtree, _PREFECT_HOME, True)   # registered first, so it runs last
+        atexit.register(shutil.rmtree, _PREFECT_HOME, True)  # registered first, so it runs last
     if "prefect" in sys.modules:
         return "warning: prefect was imported before the benchmark configured it"
     os.environ["PREFECT_HOME"] = _PREFECT_HOME
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "240")
-    os.environ.pop("PREFECT_API_URL", None)       # always the temporary server, never a live one
+    os.environ.pop("PREFECT_API_URL", None)  # always the temporary server, never a live one
     return "ok"
 
 
@@ -62,12 +62,17 @@ def _feed_xml(base: str, links: list[tuple[str, str]]) -> bytes:
     now = time.time()
     items = []
     for n, (page_id, link) in enumerate(links):
-        items.append(f"<item><title>AEB page {page_id[:12]}</title><link>{escape(link)}</link>"
-                     f"<guid isPermaLink=\"true\">{escape(link)}</guid>"
-                     f"<pubDate>{formatdate(now - 60 * n, usegmt=True)}</pubDate></item>")
-    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel>"
-            f"<title>AEB benchmark pages</title><link>{base}/</link><description>benchmark</description>"
-            + "".join(items) + "</channel></rss>\n").encode("utf-8")
+        items.append(
+            f"<item><title>AEB page {page_id[:12]}</title><link>{escape(link)}</link>"
+            f'<guid isPermaLink="true">{escape(link)}</guid>'
+            f"<pubDate>{formatdate(now - 60 * n, usegmt=True)}</pubDate></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>AEB benchmark pages</title><link>{base}/</link><description>benchmark</description>"
+        + "".join(items)
+        + "</channel></rss>\n"
+    ).encode("utf-8")
 
 
 def _serve(html_dir: str, pages: list[tuple[str, str]], conn) -> None:
@@ -104,7 +109,7 @@ def _serve(html_dir: str, pages: list[tuple[str, str]], conn) -> None:
     for page_id, site in pages:
         by_site.setdefault(site, []).append(page_id)
     links: dict[str, str] = {}
-    for site, ids in by_site.items():
+    for ids in by_site.values():
         routes = {"/robots.txt": (ROBOTS_TXT, "text/plain")}
         for page_id in ids:
             body = gzip.decompress((Path(html_dir) / f"{page_id}.html.gz").read_bytes())
@@ -198,6 +203,7 @@ class StageTimer:
                 timer.seconds[stage] = timer.seconds.get(stage, 0.0) + time.perf_counter() - start
 
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def async_wrapper(*args, **kwargs):
                 timer._depth += 1
@@ -206,6 +212,7 @@ class StageTimer:
                     return await fn(*args, **kwargs)
                 finally:
                     finish(start)
+
             return async_wrapper
 
         @functools.wraps(fn)
@@ -216,6 +223,7 @@ class StageTimer:
                 return fn(*args, **kwargs)
             finally:
                 finish(start)
+
         return wrapper
 
     def __enter__(self) -> StageTimer:
@@ -245,21 +253,31 @@ class StageTimer:
 
 # ---------------------------------------------------------------- the benchmark
 
+
 def main(quick: bool = False, repeats: int | None = None) -> dict:
     prefect_config = configure_prefect()
-    import trafilatura
-
     import logging
+
+    import trafilatura
 
     from flows.ingest import ingest
     from newsflow.settings import Settings
 
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)   # "discarding data" per failed page
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data" per failed page
 
     defaults = Settings()
-    settings_used = {key: getattr(defaults, key) for key in (
-        "extract_workers", "batch_size", "max_connections", "per_host_connections", "per_host_delay", "obey_robots")
-        if hasattr(defaults, key)}
+    settings_used = {
+        key: getattr(defaults, key)
+        for key in (
+            "extract_workers",
+            "batch_size",
+            "max_connections",
+            "per_host_connections",
+            "per_host_delay",
+            "obey_robots",
+        )
+        if hasattr(defaults, key)
+    }
 
     repeats = repeats or (1 if quick else 3)
     pages = load_aeb(limit=40 if quick else None)
@@ -269,34 +287,41 @@ def main(quick: bool = False, repeats: int | None = None) -> dict:
     try:
         with LoopbackWeb([(p.page_id, urlsplit(p.url).hostname or p.page_id) for p in pages]) as web:
             for name in ("feed", "warmup"):
-                (work / f"{name}.yaml").write_text(f"feeds:\n  - url: {web.urls[name]}\n    name: AEB\n",
-                                                   encoding="utf-8")
+                (work / f"{name}.yaml").write_text(
+                    f"feeds:\n  - url: {web.urls[name]}\n    name: AEB\n", encoding="utf-8"
+                )
             timer = StageTimer().__enter__()
             start = time.perf_counter()
-            warm = ingest(feeds_file=str(work / "warmup.yaml"), data_dir=str(work / "warmup-data"),
-                          allow_private_networks=True)
+            warm = ingest(
+                feeds_file=str(work / "warmup.yaml"), data_dir=str(work / "warmup-data"), allow_private_networks=True
+            )
             warmup_s = time.perf_counter() - start
             shutil.rmtree(work / "warmup-data", ignore_errors=True)
             for r in range(repeats):
                 data_dir = work / f"data-{r}"
                 timer.reset()
                 start = time.perf_counter()
-                totals = ingest(feeds_file=str(work / "feed.yaml"), data_dir=str(data_dir),
-                                allow_private_networks=True)
+                totals = ingest(feeds_file=str(work / "feed.yaml"), data_dir=str(data_dir), allow_private_networks=True)
                 pipeline_s = time.perf_counter() - start
                 stages = dict(timer.seconds)
-                stages[OTHER] = max(
-                    0.0, pipeline_s - sum(stages.values()))
+                stages[OTHER] = max(0.0, pipeline_s - sum(stages.values()))
                 shutil.rmtree(data_dir, ignore_errors=True)
                 start = time.perf_counter()
                 for page in pages:
                     trafilatura.extract(page.html)
                 raw_s = time.perf_counter() - start
-                runs.append({"pipeline_s": round(pipeline_s, 3), "raw_trafilatura_s": round(raw_s, 3),
-                             "ratio": round(pipeline_s / raw_s, 3),
-                             "articles_stored": totals["articles_stored"], "failures": totals["failures"],
-                             "new_entries": totals["new_entries"], "pages_fetched": totals["pages_fetched"],
-                             "stages_s": {k: round(v, 3) for k, v in stages.items()}})
+                runs.append(
+                    {
+                        "pipeline_s": round(pipeline_s, 3),
+                        "raw_trafilatura_s": round(raw_s, 3),
+                        "ratio": round(pipeline_s / raw_s, 3),
+                        "articles_stored": totals["articles_stored"],
+                        "failures": totals["failures"],
+                        "new_entries": totals["new_entries"],
+                        "pages_fetched": totals["pages_fetched"],
+                        "stages_s": {k: round(v, 3) for k, v in stages.items()},
+                    }
+                )
     finally:
         if timer is not None:
             timer.__exit__(None, None, None)
@@ -305,16 +330,19 @@ def main(quick: bool = False, repeats: int | None = None) -> dict:
     pipeline_med = median(r["pipeline_s"] for r in runs)
     stored = median(r["articles_stored"] for r in runs)
     return {
-        "pages_served": len(pages), "sites": web.urls["sites"], "repeats": repeats,
-        "prefect_config": prefect_config, "settings": settings_used,
-        "warmup_run_s_excluded": round(warmup_s, 1), "warmup_articles": warm["articles_stored"],
+        "pages_served": len(pages),
+        "sites": web.urls["sites"],
+        "repeats": repeats,
+        "prefect_config": prefect_config,
+        "settings": settings_used,
+        "warmup_run_s_excluded": round(warmup_s, 1),
+        "warmup_articles": warm["articles_stored"],
         "pipeline_wall_s": round(pipeline_med, 2),
         "articles_stored": stored,
         "articles_per_s": round(stored / pipeline_med, 1),
         "raw_trafilatura_single_core_s": round(median(r["raw_trafilatura_s"] for r in runs), 2),
         "ratio_pipeline_over_raw": round(median(r["ratio"] for r in runs), 3),
-        "stages_median_s": {k: round(median(r["stages_s"].get(k, 0.0) for r in runs), 3)
-                            for k in runs[0]["stages_s"]},
+        "stages_median_s": {k: round(median(r["stages_s"].get(k, 0.0) for r in runs), 3) for k in runs[0]["stages_s"]},
         "runs": runs,
     }
 
@@ -336,8 +364,10 @@ def report(result: dict) -> list[str]:
         f"ratio pipeline / raw = {r['ratio_pipeline_over_raw']:.2f}x "
         f"(repeats {', '.join(format(x['ratio'], '.2f') for x in r['runs'])})",
         "  where the time goes (median s per run; stage functions wrapped with timers in this process):",
-    ] + [f"    {stage:<66} {seconds:6.2f}  {100 * seconds / r['pipeline_wall_s']:4.0f}%"
-         for stage, seconds in r["stages_median_s"].items()]
+    ] + [
+        f"    {stage:<66} {seconds:6.2f}  {100 * seconds / r['pipeline_wall_s']:4.0f}%"
+        for stage, seconds in r["stages_median_s"].items()
+    ]
 
 
 if __name__ == "__main__":

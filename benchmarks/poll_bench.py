@@ -26,8 +26,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -60,22 +60,26 @@ def feed_kind(n: int, hosts: int) -> str:
 
 def feed_body(n: int) -> bytes:
     """A plausible RSS feed of 25 items, different for every feed."""
-    base = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
     items = []
     for i in range(25):
         when = format_datetime(base - timedelta(minutes=37 * i + n % 60), usegmt=True)
         items.append(
             f"<item><title>Feed {n} story {i}: ministry confirms delivery schedule for order {n * 100 + i}</title>"
             f"<link>https://news{n % 97}.example.com/world/{2026}/{n}/{i}/story-{n}-{i}.html</link>"
-            f"<guid isPermaLink=\"false\">feed-{n}-item-{i}</guid><pubDate>{when}</pubDate>"
+            f'<guid isPermaLink="false">feed-{n}-item-{i}</guid><pubDate>{when}</pubDate>'
             f"<description>Officials said on Tuesday that the contract, signed earlier this year, "
-            f"covers spare parts, training and support for item {i} of feed {n}.</description></item>")
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench feed {n}</title>'
-            f"<link>https://news{n % 97}.example.com/</link><description>bench</description>"
-            f"{''.join(items)}</channel></rss>").encode()
+            f"covers spare parts, training and support for item {i} of feed {n}.</description></item>"
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench feed {n}</title>'
+        f"<link>https://news{n % 97}.example.com/</link><description>bench</description>"
+        f"{''.join(items)}</channel></rss>"
+    ).encode()
 
 
 # -- the server process ------------------------------------------------------------------------
+
 
 class _Stats:
     def __init__(self) -> None:
@@ -136,8 +140,9 @@ def _handler(stats: _Stats, hosts: int, bodies: dict[int, tuple[bytes, bytes]]):
                 validators["ETag"] = etag
             if kind in ("validators", "lm_only"):
                 validators["Last-Modified"] = last_modified
-            matched = (("ETag" in validators and self.headers.get("If-None-Match") == etag)
-                       or ("Last-Modified" in validators and self.headers.get("If-Modified-Since") == last_modified))
+            matched = ("ETag" in validators and self.headers.get("If-None-Match") == etag) or (
+                "Last-Modified" in validators and self.headers.get("If-Modified-Since") == last_modified
+            )
             if matched:
                 return self._send(304, b"", validators, None)
             plain, zipped = bodies[n]
@@ -192,6 +197,7 @@ def serve(hosts: int, feeds: int, conn) -> None:
 
 # -- the client --------------------------------------------------------------------------------
 
+
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
@@ -209,8 +215,10 @@ def run(feeds: int = 1000, hosts: int = 20, per_host_delay: float | None = None)
     process.start()
     try:
         ports = parent.recv()
-        sources = [FeedSource(f"http://127.0.0.{n % hosts + 1}:{ports[n % hosts]}/feeds/{n}.xml", f"feed {n}")
-                   for n in range(feeds)]
+        sources = [
+            FeedSource(f"http://127.0.0.{n % hosts + 1}:{ports[n % hosts]}/feeds/{n}.xml", f"feed {n}")
+            for n in range(feeds)
+        ]
         states: dict = {}
         rss_before = _peak_rss_mib()
         passes = []
@@ -230,13 +238,21 @@ def run(feeds: int = 1000, hosts: int = 20, per_host_delay: float | None = None)
                     outcomes["not modified"] += 1
                 else:
                     outcomes["parsed"] += 1
-            passes.append({
-                "pass": label, "seconds": round(seconds, 2), "feeds_per_s": round(feeds / seconds, 1),
-                "requests": server.get("requests", 0), "conditional_requests": server.get("conditional", 0),
-                "bytes": server.get("bytes", 0),
-                "statuses": {k.removeprefix("status_"): v for k, v in sorted(server.items()) if k.startswith("status_")},
-                "outcomes": dict(outcomes), "entries": sum(len(p.entries) for p in polls),
-            })
+            passes.append(
+                {
+                    "pass": label,
+                    "seconds": round(seconds, 2),
+                    "feeds_per_s": round(feeds / seconds, 1),
+                    "requests": server.get("requests", 0),
+                    "conditional_requests": server.get("conditional", 0),
+                    "bytes": server.get("bytes", 0),
+                    "statuses": {
+                        k.removeprefix("status_"): v for k, v in sorted(server.items()) if k.startswith("status_")
+                    },
+                    "outcomes": dict(outcomes),
+                    "entries": sum(len(p.entries) for p in polls),
+                }
+            )
         peak = _peak_rss_mib()
     finally:
         parent.send("stop")
@@ -245,14 +261,19 @@ def run(feeds: int = 1000, hosts: int = 20, per_host_delay: float | None = None)
             process.terminate()
     first, second = passes
     return {
-        "feeds": feeds, "hosts": hosts,
-        "per_host_connections": settings.per_host_connections, "per_host_delay_s": settings.per_host_delay,
+        "feeds": feeds,
+        "hosts": hosts,
+        "per_host_connections": settings.per_host_connections,
+        "per_host_delay_s": settings.per_host_delay,
         "passes": passes,
         "second_pass_conditional_share": round(second["conditional_requests"] / max(second["requests"], 1), 3),
         "second_pass_bytes_ratio": round(second["bytes"] / max(first["bytes"], 1), 4),
-        "peak_rss_mib": round(peak, 1), "rss_before_polling_mib": round(rss_before, 1),
-        "targets_met": {"bytes_ratio_under_10pct": second["bytes"] < 0.10 * first["bytes"],
-                        "second_pass_under_30s": second["seconds"] < 30},
+        "peak_rss_mib": round(peak, 1),
+        "rss_before_polling_mib": round(rss_before, 1),
+        "targets_met": {
+            "bytes_ratio_under_10pct": second["bytes"] < 0.10 * first["bytes"],
+            "second_pass_under_30s": second["seconds"] < 30,
+        },
     }
 
 
@@ -261,12 +282,16 @@ def main(quick: bool = False) -> dict:
 
 
 def report(result: dict) -> list[str]:
-    lines = [f"poll benchmark: {result['feeds']} feeds on {result['hosts']} loopback hosts, "
-             f"{result['per_host_connections']} connections and {result['per_host_delay_s']} s apart per host"]
+    lines = [
+        f"poll benchmark: {result['feeds']} feeds on {result['hosts']} loopback hosts, "
+        f"{result['per_host_connections']} connections and {result['per_host_delay_s']} s apart per host"
+    ]
     for p in result["passes"]:
-        lines.append(f"  {p['pass']:<6} pass  {p['seconds']:>6.2f} s  {p['feeds_per_s']:>6.1f} feeds/s  "
-                     f"{p['requests']:>5} requests ({p['conditional_requests']} conditional)  "
-                     f"{p['bytes'] / 1024:>8.1f} KiB  statuses {p['statuses']}  outcomes {p['outcomes']}")
+        lines.append(
+            f"  {p['pass']:<6} pass  {p['seconds']:>6.2f} s  {p['feeds_per_s']:>6.1f} feeds/s  "
+            f"{p['requests']:>5} requests ({p['conditional_requests']} conditional)  "
+            f"{p['bytes'] / 1024:>8.1f} KiB  statuses {p['statuses']}  outcomes {p['outcomes']}"
+        )
     lines += [
         f"  second pass: {result['second_pass_conditional_share']:.1%} of requests conditional, "
         f"{result['second_pass_bytes_ratio']:.2%} of the first pass's bytes",
@@ -281,8 +306,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=20)
-    parser.add_argument("--per-host-delay", type=float, help="override the politeness delay (default: the "
-                                                              "setting, 0.25 s); 0 shows the poller's own speed")
+    parser.add_argument(
+        "--per-host-delay",
+        type=float,
+        help="override the politeness delay (default: the setting, 0.25 s); 0 shows the poller's own speed",
+    )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     outcome = run(args.feeds, args.hosts, args.per_host_delay)

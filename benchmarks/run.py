@@ -18,7 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import (  # noqa: E402
-    dedup_scale, extraction_quality, extraction_speed, feed_fixtures, pipeline_speed, poll_bench, tagging_speed)
+    dedup_scale,
+    extraction_quality,
+    extraction_speed,
+    feed_fixtures,
+    pipeline_speed,
+    poll_bench,
+    tagging_speed,
+)
 from benchmarks._common import RESULTS_DIR, environment, write_json  # noqa: E402
 
 BENCHMARKS = {
@@ -28,7 +35,7 @@ BENCHMARKS = {
     "feed_fixtures": feed_fixtures,
     "poll": poll_bench,
     "dedup_scale": dedup_scale,
-    "pipeline_speed": pipeline_speed,      # last: it starts Prefect's temporary server
+    "pipeline_speed": pipeline_speed,  # last: it starts Prefect's temporary server
 }
 
 
@@ -45,9 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown benchmark(s): {', '.join(unknown)}")
 
     env = environment()
-    print(f"newsflow benchmarks{' (QUICK)' if args.quick else ''}  {env['date']}  python {env['python']}, "
-          f"{env['cpus']} CPUs, load avg {env['load_avg_at_start']}, trafilatura {env['trafilatura']}, "
-          f"prefect {env['prefect']}")
+    print(
+        f"newsflow benchmarks{' (QUICK)' if args.quick else ''}  {env['date']}  python {env['python']}, "
+        f"{env['cpus']} CPUs, load avg {env['load_avg_at_start']}, trafilatura {env['trafilatura']}, "
+        f"prefect {env['prefect']}"
+    )
     print("Every timing is a median over repeats; every ratio is measured within the same run.\n", flush=True)
 
     output: dict = {"quick": args.quick, "environment": env, "benchmarks": {}}
@@ -67,10 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         result["benchmark_runtime_s"] = round(time.perf_counter() - start, 1)
         result["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
         output["benchmarks"][name] = result
-        report = getattr(module, "report", None) or getattr(module, "report_lines")
+        report = getattr(module, "report", None) or module.report_lines
         print("\n".join(report(result)))
-        print(f"  [{name} took {result['benchmark_runtime_s']:.0f} s; 1-min load average at the end "
-              f"{result['load_avg_1min_at_end']:.1f} on {env['cpus']} CPUs]\n", flush=True)
+        print(
+            f"  [{name} took {result['benchmark_runtime_s']:.0f} s; 1-min load average at the end "
+            f"{result['load_avg_1min_at_end']:.1f} on {env['cpus']} CPUs]\n",
+            flush=True,
+        )
 
     output["total_runtime_s"] = round(time.perf_counter() - started, 1)
     output["environment"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -60,42 +60,59 @@ def main(quick: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="newsflow-bench-scaling-"))
     server = _postgres_server()
     rows = []
-    saved_env = {k: os.environ.get(k) for k in ("NEWSFLOW_TASK_RUNNER", "NEWSFLOW_DASK_ADDRESS", "NEWSFLOW_CATALOG",
-                                                "NEWSFLOW_DATA_PATH")}
+    saved_env = {
+        k: os.environ.get(k)
+        for k in ("NEWSFLOW_TASK_RUNNER", "NEWSFLOW_DASK_ADDRESS", "NEWSFLOW_CATALOG", "NEWSFLOW_DATA_PATH")
+    }
     timer = StageTimer()
     try:
         with LoopbackWeb([(p.page_id, urlsplit(p.url).hostname or p.page_id) for p in pages]) as web:
             for name in ("feed", "warmup"):
-                (work / f"{name}.yaml").write_text(f"feeds:\n  - url: {web.urls[name]}\n    name: AEB\n",
-                                                   encoding="utf-8")
-            start = time.perf_counter()   # Prefect's temporary server starts on the first run
-            ingest(feeds_file=str(work / "warmup.yaml"), data_dir=str(work / "warm-prefect"),
-                   allow_private_networks=True)
+                (work / f"{name}.yaml").write_text(
+                    f"feeds:\n  - url: {web.urls[name]}\n    name: AEB\n", encoding="utf-8"
+                )
+            start = time.perf_counter()  # Prefect's temporary server starts on the first run
+            ingest(
+                feeds_file=str(work / "warmup.yaml"), data_dir=str(work / "warm-prefect"), allow_private_networks=True
+            )
             prefect_start_s = time.perf_counter() - start
             os.environ["NEWSFLOW_TASK_RUNNER"] = "dask"
             timer.__enter__()
             for workers in WORKER_COUNTS:
-                with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+                with LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+                ) as cluster:
                     os.environ["NEWSFLOW_DASK_ADDRESS"] = cluster.scheduler_address
-                    ingest(feeds_file=str(work / "warmup.yaml"), data_dir=str(work / f"warm-{workers}"),
-                           allow_private_networks=True)
+                    ingest(
+                        feeds_file=str(work / "warmup.yaml"),
+                        data_dir=str(work / f"warm-{workers}"),
+                        allow_private_networks=True,
+                    )
                     if server is not None:
                         os.environ["NEWSFLOW_CATALOG"] = server.create_database()
                         os.environ["NEWSFLOW_DATA_PATH"] = str(work / f"files-{workers}")
                     timer.reset()
                     start = time.perf_counter()
-                    totals = ingest(feeds_file=str(work / "feed.yaml"), data_dir=str(work / f"data-{workers}"),
-                                    allow_private_networks=True)
+                    totals = ingest(
+                        feeds_file=str(work / "feed.yaml"),
+                        data_dir=str(work / f"data-{workers}"),
+                        allow_private_networks=True,
+                    )
                     wall = time.perf_counter() - start
                     os.environ.pop("NEWSFLOW_CATALOG", None)
                     os.environ.pop("NEWSFLOW_DATA_PATH", None)
                 stages = dict(timer.seconds)
                 stages[OTHER] = max(0.0, wall - sum(stages.values()))
-                rows.append({"workers": workers, "wall_s": round(wall, 2), "pages_fetched": totals["pages_fetched"],
-                             "articles_stored": totals["articles_stored"],
-                             "pages_per_s": round(totals["pages_fetched"] / wall, 2),
-                             "stages_s": {k: round(v, 3) for k, v in stages.items()}})
+                rows.append(
+                    {
+                        "workers": workers,
+                        "wall_s": round(wall, 2),
+                        "pages_fetched": totals["pages_fetched"],
+                        "articles_stored": totals["articles_stored"],
+                        "pages_per_s": round(totals["pages_fetched"] / wall, 2),
+                        "stages_s": {k: round(v, 3) for k, v in stages.items()},
+                    }
+                )
     finally:
         timer.__exit__(None, None, None)
         for key, value in saved_env.items():
@@ -106,25 +123,37 @@ def main(quick: bool = False) -> dict:
         if server is not None:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return {"pages_served": len(pages), "sites": web.urls["sites"], "cores": os.cpu_count(),
-            "catalog": "postgres" if server is not None else "sqlite", "prefect_config": prefect_config,
-            "prefect_start_s_excluded": round(prefect_start_s, 1), "rows": rows}
+    return {
+        "pages_served": len(pages),
+        "sites": web.urls["sites"],
+        "cores": os.cpu_count(),
+        "catalog": "postgres" if server is not None else "sqlite",
+        "prefect_config": prefect_config,
+        "prefect_start_s_excluded": round(prefect_start_s, 1),
+        "rows": rows,
+    }
 
 
 def report(result: dict) -> list[str]:
     r = result
-    lines = [f"SCALING  real ingest flow, extraction on Dask (LocalCluster, worker processes), {r['pages_served']} "
-             f"AEB pages on {r['sites']} loopback sites, {r['catalog']} catalog, {r['cores']} cores",
-             "  workers  wall s  pages  pages/s  extract s  tag s  dedup s  load s"]
+    lines = [
+        f"SCALING  real ingest flow, extraction on Dask (LocalCluster, worker processes), {r['pages_served']} "
+        f"AEB pages on {r['sites']} loopback sites, {r['catalog']} catalog, {r['cores']} cores",
+        "  workers  wall s  pages  pages/s  extract s  tag s  dedup s  load s",
+    ]
     for row in r["rows"]:
         s = row["stages_s"]
-        lines.append(f"  {row['workers']:>7}  {row['wall_s']:6.1f}  {row['pages_fetched']:5}  {row['pages_per_s']:7.2f}"
-                     f"  {s.get(DASK_STAGE[0], 0):9.2f}  {s.get('tag', 0):5.2f}  {s.get('dedup', 0):7.2f}"
-                     f"  {s.get('load (DuckLake commit)', 0):6.2f}")
+        lines.append(
+            f"  {row['workers']:>7}  {row['wall_s']:6.1f}  {row['pages_fetched']:5}  {row['pages_per_s']:7.2f}"
+            f"  {s.get(DASK_STAGE[0], 0):9.2f}  {s.get('tag', 0):5.2f}  {s.get('dedup', 0):7.2f}"
+            f"  {s.get('load (DuckLake commit)', 0):6.2f}"
+        )
     lines.append("  where the time goes, per worker count (s):")
     for row in r["rows"]:
-        lines.append(f"    {row['workers']} workers: " + ", ".join(f"{k} {v:.2f}" for k, v in row["stages_s"].items()
-                                                           if v >= 0.01))
+        lines.append(
+            f"    {row['workers']} workers: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in row["stages_s"].items() if v >= 0.01)
+        )
     return lines
 
 

@@ -33,16 +33,30 @@ def _wait_for(url: str, seconds: float) -> None:
 
 
 def _api(base: str, path: str, body: dict) -> list | dict:
-    request = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}{path}", data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 def shoot(chromium: str, url: str, out: Path, height: int = 1100, wait_ms: int = 12000) -> None:
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--window-size=1400,{height}", f"--virtual-time-budget={wait_ms}",
-                    f"--screenshot={out}", url], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--window-size=1400,{height}",
+            f"--virtual-time-budget={wait_ms}",
+            f"--screenshot={out}",
+            url,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     print(f"  {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
@@ -57,18 +71,46 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="newsflow-shots-"))
     api = f"http://127.0.0.1:{args.port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "PREFECT_API_URL": api,
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_API_URL": api}
-    server = subprocess.Popen([BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(work / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_API_URL": api,
+    }
+    server = subprocess.Popen(
+        [BIN / "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(args.port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait_for(f"{api}/health", 120)
         data_dir = work / "data"
-        subprocess.run([BIN / "newsflow", "demo", "--data-dir", str(data_dir)], env=env, check=True,
-                       stdout=subprocess.DEVNULL, timeout=600)
+        subprocess.run(
+            [BIN / "newsflow", "demo", "--data-dir", str(data_dir)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=600,
+        )
         digest = args.out / "digest.html"
-        subprocess.run([BIN / "newsflow", "digest", "--data-dir", str(data_dir), "--since", "3650d",
-                        "-o", str(work / "digest.html")], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                BIN / "newsflow",
+                "digest",
+                "--data-dir",
+                str(data_dir),
+                "--since",
+                "3650d",
+                "-o",
+                str(work / "digest.html"),
+            ],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         runs = _api(api, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1})
         run_id = runs[0]["id"]
         ui = f"http://127.0.0.1:{args.port}"

@@ -22,8 +22,8 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,10 +32,12 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
 
-WORDS = ("ministry defence contract frigate radar battery delivery tranche export licence parliament "
-         "committee budget procurement shipyard engineers trials navy army air force regional partners "
-         "officials statement agreement phase training spare parts maintenance schedule review funding "
-         "analysts expect further talks next year according people familiar matter local press").split()
+WORDS = (
+    "ministry defence contract frigate radar battery delivery tranche export licence parliament "
+    "committee budget procurement shipyard engineers trials navy army air force regional partners "
+    "officials statement agreement phase training spare parts maintenance schedule review funding "
+    "analysts expect further talks next year according people familiar matter local press"
+).split()
 COUNTRIES = ("Norway", "Chile", "Vietnam", "Ghana", "Peru", "Estonia", "Kenya", "Oman", "Greece", "Brazil")
 
 
@@ -90,20 +92,26 @@ class NewsWeb:
                 n = len(self.pages)
                 country = self.rng.choice(COUNTRIES)
                 title = f"{country} update {n}: {' '.join(self.rng.sample(WORDS, 4))}"
-                paragraphs = [" ".join(self.rng.choice(WORDS) for _ in range(40)).capitalize() + "."
-                              for _ in range(4)]
+                paragraphs = [" ".join(self.rng.choice(WORDS) for _ in range(40)).capitalize() + "." for _ in range(4)]
                 body = "".join(f"<p>{p}</p>" for p in paragraphs)
                 path = f"/news/{n}.html"
-                self.pages[path] = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-                                    f"<meta property='og:site_name' content='Soak Wire'></head><body><article>"
-                                    f"<h1>{title}</h1><p>Report {n} from {country}.</p>{body}</article></body></html>")
-                self.feeds[feed].append((title, self.base + path, datetime.now(timezone.utc)))
+                self.pages[path] = (
+                    f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+                    f"<meta property='og:site_name' content='Soak Wire'></head><body><article>"
+                    f"<h1>{title}</h1><p>Report {n} from {country}.</p>{body}</article></body></html>"
+                )
+                self.feeds[feed].append((title, self.base + path, datetime.now(UTC)))
 
     def rss(self, feed: str) -> str:
-        items = "".join(f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
-                        f"<pubDate>{format_datetime(when)}</pubDate></item>" for t, link, when in self.feeds[feed][-50:])
-        return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Soak {feed}</title>"
-                f"<link>{self.base}/</link><description>soak</description>{items}</channel></rss>")
+        items = "".join(
+            f"<item><title>{t}</title><link>{link}</link><guid>{link}</guid>"
+            f"<pubDate>{format_datetime(when)}</pubDate></item>"
+            for t, link, when in self.feeds[feed][-50:]
+        )
+        return (
+            f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>Soak {feed}</title>"
+            f"<link>{self.base}/</link><description>soak</description>{items}</channel></rss>"
+        )
 
     def offered(self) -> set[str]:
         """Every article URL listed in a feed (feeds keep their last 50 items)."""
@@ -128,8 +136,10 @@ def main() -> int:
     web = NewsWeb(args.feeds)
     tmp = Path(tempfile.mkdtemp(prefix="newsflow-soak-"))
     feeds_file = tmp / "feeds.yaml"
-    feeds_file.write_text("feeds:\n" + "".join(f"  - url: {web.base}{f}\n    name: Soak {i}\n"
-                                               for i, f in enumerate(sorted(web.feeds))), encoding="utf-8")
+    feeds_file.write_text(
+        "feeds:\n" + "".join(f"  - url: {web.base}{f}\n    name: Soak {i}\n" for i, f in enumerate(sorted(web.feeds))),
+        encoding="utf-8",
+    )
     data_dir = tmp / "data"
     samples, errors, runs = [], [], 0
     ends = time.monotonic() + args.minutes * 60
@@ -143,8 +153,13 @@ def main() -> int:
                 web.failing = sorted(web.feeds)[(tick // 10) % len(web.feeds)] if tick % 10 >= 6 else None
                 web.publish(args.per_tick)
                 try:
-                    ingest(feeds_file=str(feeds_file), data_dir=str(data_dir), allow_private_networks=True,
-                           poll_all=True, obey_robots=False)
+                    ingest(
+                        feeds_file=str(feeds_file),
+                        data_dir=str(data_dir),
+                        allow_private_networks=True,
+                        poll_all=True,
+                        obey_robots=False,
+                    )
                     runs += 1
                 except Exception as exc:  # a run that fails is a finding, not the end of the soak
                     errors.append(f"tick {tick}: {type(exc).__name__}: {exc}")
@@ -153,14 +168,21 @@ def main() -> int:
                 time.sleep(max(0.0, args.interval - (time.monotonic() - tick_start)))
             web.failing = None
             # A last run with every feed healthy, so what was offered has had its chance.
-            ingest(feeds_file=str(feeds_file), data_dir=str(data_dir), allow_private_networks=True, poll_all=True,
-                   obey_robots=False)
+            ingest(
+                feeds_file=str(feeds_file),
+                data_dir=str(data_dir),
+                allow_private_networks=True,
+                poll_all=True,
+                obey_robots=False,
+            )
             runs += 1
             samples.append((round(time.monotonic() - started, 1), rss_kib()))
         con = newsflow.connect(data_dir)
         try:
             stored = {u for (u,) in con.execute("SELECT DISTINCT url FROM article_rows").fetchall()}
-            doubled = con.execute("SELECT count(*) - count(DISTINCT (article_id, version)) FROM article_rows").fetchone()[0]
+            doubled = con.execute(
+                "SELECT count(*) - count(DISTINCT (article_id, version)) FROM article_rows"
+            ).fetchone()[0]
             by_stage = dict(con.execute("SELECT stage, count(*) FROM failures GROUP BY stage").fetchall())
         finally:
             con.close()
@@ -173,19 +195,32 @@ def main() -> int:
     stored_paths = {"/" + p for p in stored_paths}
     quarter = max(1, len(samples) // 4)
     report = {
-        "minutes": args.minutes, "runs": runs, "runs_failed": len(errors), "errors": errors[:5],
-        "rss_mib_first": round(samples[0][1] / 1024, 1), "rss_mib_after_warmup": round(samples[quarter][1] / 1024, 1),
-        "rss_mib_last": round(samples[-1][1] / 1024, 1), "rss_mib_max": round(max(s[1] for s in samples) / 1024, 1),
+        "minutes": args.minutes,
+        "runs": runs,
+        "runs_failed": len(errors),
+        "errors": errors[:5],
+        "rss_mib_first": round(samples[0][1] / 1024, 1),
+        "rss_mib_after_warmup": round(samples[quarter][1] / 1024, 1),
+        "rss_mib_last": round(samples[-1][1] / 1024, 1),
+        "rss_mib_max": round(max(s[1] for s in samples) / 1024, 1),
         "rss_over_time_mib": [(t, round(k / 1024, 1)) for t, k in samples[:: max(1, len(samples) // 12)]],
-        "failures_injected": web.injected, "failures_recorded": by_stage,
-        "articles_offered": len(offered), "articles_stored": len(stored_paths & offered),
-        "articles_missing": len(offered - stored_paths), "rows_doubled": doubled,
+        "failures_injected": web.injected,
+        "failures_recorded": by_stage,
+        "articles_offered": len(offered),
+        "articles_stored": len(stored_paths & offered),
+        "articles_missing": len(offered - stored_paths),
+        "rows_doubled": doubled,
     }
     print(json.dumps(report, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2), encoding="utf-8")
-    ok = (not errors and report["articles_missing"] == 0 and doubled == 0
-          and by_stage.get("poll", 0) == web.injected and set(by_stage) <= {"poll"})
+    ok = (
+        not errors
+        and report["articles_missing"] == 0
+        and doubled == 0
+        and by_stage.get("poll", 0) == web.injected
+        and set(by_stage) <= {"poll"}
+    )
     return 0 if ok else 1
 
 

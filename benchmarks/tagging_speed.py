@@ -34,8 +34,8 @@ def main(quick: bool = False, repeats: int | None = None) -> dict:
     load_s = time.perf_counter() - start
 
     pages = [newsflow_page(p) for p in load_aeb(limit=40 if quick else None)]
-    articles = [extract_article(p) for p in pages]          # also warms extraction up
-    pairs = [(p, a) for p, a in zip(pages, articles) if not isinstance(a, Failure)]
+    articles = [extract_article(p) for p in pages]  # also warms extraction up
+    pairs = [(p, a) for p, a in zip(pages, articles, strict=False) if not isinstance(a, Failure)]
     for _, article in pairs[:10]:
         tagger.tag(article.title or "", article.text, article.published_at)
 
@@ -54,11 +54,18 @@ def main(quick: bool = False, repeats: int | None = None) -> dict:
     tag = [median(t) for t in tag_times]
     words = [a.word_count for _, a in pairs]
     percent_total = 100 * sum(tag) / sum(ext)
-    percent_per_article = [100 * t / e for t, e in zip(tag, ext)]
+    percent_per_article = [100 * t / e for t, e in zip(tag, ext, strict=False)]
 
     heaviest = sorted(range(len(pairs)), key=lambda i: tag[i], reverse=True)[:3]
-    slowest = [{"page": pairs[i][0].entry_key[:16], "words": words[i], "tag_ms": round(1000 * tag[i], 2),
-                "extract_ms": round(1000 * ext[i], 2)} for i in heaviest]
+    slowest = [
+        {
+            "page": pairs[i][0].entry_key[:16],
+            "words": words[i],
+            "tag_ms": round(1000 * tag[i], 2),
+            "extract_ms": round(1000 * ext[i], 2),
+        }
+        for i in heaviest
+    ]
 
     dev = yaml.safe_load((REPO / "eval" / "tagging" / "dev.yaml").read_text(encoding="utf-8"))["articles"]
     if quick:
@@ -110,8 +117,11 @@ def report(result: dict) -> list[str]:
         f"max {a['tag_percent_of_extract_max_per_article']:.1f}% "
         f"({a['articles_over_target']} articles at or over {result['target_percent']:.0f}%); "
         f"target < {result['target_percent']:.0f}%: {'MET' if result['meets_target'] else 'NOT MET'}",
-        "  slowest to tag: " + "; ".join(f"{x['page']} ({x['words']} words) tag {x['tag_ms']:.1f} ms vs extract "
-                                          f"{x['extract_ms']:.1f} ms" for x in a["slowest_to_tag"]),
+        "  slowest to tag: "
+        + "; ".join(
+            f"{x['page']} ({x['words']} words) tag {x['tag_ms']:.1f} ms vs extract {x['extract_ms']:.1f} ms"
+            for x in a["slowest_to_tag"]
+        ),
         f"  eval/tagging/dev.yaml, {d['articles']} articles (median {d['median_words']:.0f} words): "
         f"tag {d['tag_median_ms']:.2f} ms per article ({d['tag_ms_per_1000_words']:.2f} ms per 1000 words)",
     ]

@@ -53,13 +53,19 @@ ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 
 # ---------------------------------------------------------------- the loopback web (child process)
 
+
 def _feed_xml(base: str, items: list[tuple[str, str, float]]) -> bytes:
-    body = "".join(f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
-                   f"<guid isPermaLink=\"true\">{escape(link)}</guid>"
-                   f"<pubDate>{formatdate(stamp, usegmt=True)}</pubDate></item>" for title, link, stamp in items)
-    return ("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel>"
-            f"<title>Throughput desk {escape(base)}</title><link>{escape(base)}/</link>"
-            f"<description>benchmark feed</description>{body}</channel></rss>\n").encode("utf-8")
+    body = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f'<guid isPermaLink="true">{escape(link)}</guid>'
+        f"<pubDate>{formatdate(stamp, usegmt=True)}</pubDate></item>"
+        for title, link, stamp in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Throughput desk {escape(base)}</title><link>{escape(base)}/</link>"
+        f"<description>benchmark feed</description>{body}</channel></rss>\n"
+    ).encode()
 
 
 def _serve(n_pages: int, n_hosts: int, conn) -> None:
@@ -104,9 +110,10 @@ def _serve(n_pages: int, n_hosts: int, conn) -> None:
 
             def log_message(self, *args: object) -> None:
                 pass
+
         return Handler
 
-    for server, table in zip(servers, routes):
+    for server, table in zip(servers, routes, strict=False):
         server.RequestHandlerClass = handler_for(table)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -137,6 +144,7 @@ class LoopbackWeb:
 
 
 # ---------------------------------------------------------------- measuring a child process
+
 
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -206,11 +214,18 @@ def run_child(cmd: list[str], env: dict | None = None, sample_rss: bool = False,
     cpu_s = _children_cpu() - cpu_before
     if sample_rss:
         cpu_s = max(cpu_s, sum(cpu_seen.values()))
-    return {"wall_s": wall, "cpu_s": cpu_s, "peak_rss_bytes": peak[0] or None,
-            "returncode": process.returncode, "stdout": stdout, "stderr": stderr}
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu_s,
+        "peak_rss_bytes": peak[0] or None,
+        "returncode": process.returncode,
+        "stdout": stdout,
+        "stderr": stderr,
+    }
 
 
 # ---------------------------------------------------------------- the systems
+
 
 def peer_python(name: str, log: list[str]) -> tuple[str | None, str | None]:
     """The peer's own interpreter, installing it from wheels on first use; or (None, why not)."""
@@ -227,8 +242,20 @@ def peer_python(name: str, log: list[str]) -> tuple[str | None, str | None]:
     made = subprocess.run([base_python, "-m", "venv", str(venv)], capture_output=True, text=True)
     if made.returncode != 0:
         return None, f"could not create a virtual environment: {made.stderr.strip()[-300:]}"
-    pip = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                          "--only-binary=:all:", requirement], capture_output=True, text=True)
+    pip = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            requirement,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if pip.returncode != 0:
         errors = [line for line in pip.stderr.splitlines() if line.startswith("ERROR")]
         shutil.rmtree(venv, ignore_errors=True)
@@ -238,18 +265,40 @@ def peer_python(name: str, log: list[str]) -> tuple[str | None, str | None]:
 
 
 def extract_only(python: str, system: str, n_pages: int, workers: int, bases: list[str]) -> dict:
-    result = run_child([python, str(REPO / "benchmarks" / "throughput_extract.py"), "--system", system,
-                        "--pages", str(n_pages), "--workers", str(workers), "--hosts", ",".join(bases)])
+    result = run_child(
+        [
+            python,
+            str(REPO / "benchmarks" / "throughput_extract.py"),
+            "--system",
+            system,
+            "--pages",
+            str(n_pages),
+            "--workers",
+            str(workers),
+            "--hosts",
+            ",".join(bases),
+        ]
+    )
     if result["returncode"] != 0:
         return {"error": (result["stderr"].strip().splitlines() or ["no output"])[-1][:300]}
     measured = json.loads(result["stdout"].strip().splitlines()[-1])
-    measured["cpu_s"] = round(result["cpu_s"], 2)     # the workers' CPU, start-up and warm-up included
+    measured["cpu_s"] = round(result["cpu_s"], 2)  # the workers' CPU, start-up and warm-up included
     return measured
 
 
 def ingest(data_dir: Path, feeds_file: Path, timings: Path, env: dict) -> dict:
-    cmd = [sys.executable, str(REPO / "benchmarks" / "throughput_ingest.py"), str(timings), "--",
-           "ingest", "--feeds", str(feeds_file), "--data-dir", str(data_dir), "--allow-private-networks"]
+    cmd = [
+        sys.executable,
+        str(REPO / "benchmarks" / "throughput_ingest.py"),
+        str(timings),
+        "--",
+        "ingest",
+        "--feeds",
+        str(feeds_file),
+        "--data-dir",
+        str(data_dir),
+        "--allow-private-networks",
+    ]
     result = run_child(cmd, env=env, sample_rss=True)
     if result["returncode"] != 0:
         raise RuntimeError(f"newsflow ingest failed ({result['returncode']}): {result['stderr'][-2000:]}")
@@ -272,9 +321,11 @@ def stage_breakdown(run: dict) -> dict[str, float]:
     marks, stages, wall = run["timings"]["marks_s"], run["timings"]["stages_s"], run["wall_s"]
     body = marks.get("flow_body_end", marks["cli_end"]) - marks.get("flow_body_start", marks["cli_start"])
     timed = sum(stages.values())
-    out = {"interpreter start and imports (Prefect, trafilatura, DuckDB)": marks["imports_done"],
-           "Prefect flow start (temporary API server, flow run)": marks.get("flow_body_start", marks["cli_start"])
-           - marks["cli_start"]}
+    out = {
+        "interpreter start and imports (Prefect, trafilatura, DuckDB)": marks["imports_done"],
+        "Prefect flow start (temporary API server, flow run)": marks.get("flow_body_start", marks["cli_start"])
+        - marks["cli_start"],
+    }
     out.update(stages)
     out["Prefect task runs and untimed glue inside the flow"] = max(0.0, body - timed)
     out["Prefect flow finish, CLI summary"] = marks["cli_end"] - marks.get("flow_body_end", marks["cli_end"])
@@ -284,38 +335,61 @@ def stage_breakdown(run: dict) -> dict[str, float]:
 
 # ---------------------------------------------------------------- the benchmark
 
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pages", type=int, default=FULL_PAGES, help="unique pages to serve (default 5000)")
     parser.add_argument("--hosts", type=int, default=40, help="loopback hosts, one feed each (default 40)")
     parser.add_argument("--workers", type=int, default=2, help="processes for every system (default 2)")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers, or '' for none")
-    parser.add_argument("--peer-pages", type=int,
-                        help="pages for the peers and the second ceiling pass, the first M of the same pages "
-                             "(default: all; a multiple of 181 keeps every AEB page equally represented)")
+    parser.add_argument(
+        "--peer-pages",
+        type=int,
+        help="pages for the peers and the second ceiling pass, the first M of the same pages "
+        "(default: all; a multiple of 181 keeps every AEB page equally represented)",
+    )
     parser.add_argument("--out", help="where to write the JSON (default benchmarks/results/throughput.json)")
     args = parser.parse_args(argv)
     if not 1 <= args.hosts <= 250:
         parser.error("--hosts must be between 1 and 250 (127.0.0.1 … 127.0.0.250)")
     peer_pages = min(args.peer_pages or args.pages, args.pages)
-    out = Path(args.out) if args.out else RESULTS_DIR / (
-        "throughput.json" if args.pages >= FULL_PAGES else "throughput-quick.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS_DIR / ("throughput.json" if args.pages >= FULL_PAGES else "throughput-quick.json")
+    )
     env_info = environment()
-    print(f"THROUGHPUT  {args.pages} pages on {args.hosts} loopback hosts, {args.workers} processes per system; "
-          f"{env_info['date']}, load avg {env_info['load_avg_at_start']} on {env_info['cpus']} CPUs", flush=True)
+    print(
+        f"THROUGHPUT  {args.pages} pages on {args.hosts} loopback hosts, {args.workers} processes per system; "
+        f"{env_info['date']}, load avg {env_info['load_avg_at_start']} on {env_info['cpus']} CPUs",
+        flush=True,
+    )
 
     work = Path(tempfile.mkdtemp(prefix="newsflow-bench-throughput-"))
-    env = dict(os.environ, PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_EXTRACT_WORKERS=str(args.workers))
-    env.pop("PREFECT_API_URL", None)       # the temporary server, as a user without a server gets
+    env = dict(
+        os.environ,
+        PREFECT_HOME=str(work / "prefect"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_LOGGING_LEVEL="WARNING",
+        NEWSFLOW_EXTRACT_WORKERS=str(args.workers),
+    )
+    env.pop("PREFECT_API_URL", None)  # the temporary server, as a user without a server gets
     log: list[str] = []
-    result: dict = {"pages": args.pages, "peer_pages": peer_pages, "hosts": args.hosts, "workers": args.workers,
-                    "environment": env_info}
+    result: dict = {
+        "pages": args.pages,
+        "peer_pages": peer_pages,
+        "hosts": args.hosts,
+        "workers": args.workers,
+        "environment": env_info,
+    }
     try:
         with LoopbackWeb(args.pages, args.hosts) as web:
             feeds = work / "feeds.yaml"
-            feeds.write_text("feeds:\n" + "".join(f"  - url: {b}/feed.xml\n    name: desk {n + 1}\n"
-                                                 for n, b in enumerate(web.bases)), encoding="utf-8")
+            feeds.write_text(
+                "feeds:\n"
+                + "".join(f"  - url: {b}/feed.xml\n    name: desk {n + 1}\n" for n, b in enumerate(web.bases)),
+                encoding="utf-8",
+            )
             ceiling = [extract_only(sys.executable, "trafilatura", args.pages, args.workers, web.bases)]
             print(f"  ceiling, first pass: {ceiling[0]}", flush=True)
             first = ingest(work / "data", feeds, work / "timings-1.json", env)
@@ -329,8 +403,11 @@ def main(argv: list[str] | None = None) -> dict:
             peers: dict[str, dict] = {}
             for name in [p for p in args.peers.split(",") if p]:
                 python, why_not = peer_python(name, log)
-                peers[name] = {"skipped": why_not} if python is None else extract_only(
-                    python, name, peer_pages, args.workers, web.bases)
+                peers[name] = (
+                    {"skipped": why_not}
+                    if python is None
+                    else extract_only(python, name, peer_pages, args.workers, web.bases)
+                )
                 print(f"  {name}: {peers[name]}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -343,32 +420,50 @@ def main(argv: list[str] | None = None) -> dict:
     marks = first["timings"]["marks_s"]
     body_s = marks.get("flow_body_end", 0) - marks.get("flow_body_start", 0)
     newsflow = {
-        "wall_s": round(first["wall_s"], 2), "articles_stored": stored, "summary": first["summary"],
+        "wall_s": round(first["wall_s"], 2),
+        "articles_stored": stored,
+        "summary": first["summary"],
         "pages_per_s": round(nf_rate, 2),
         "pages_per_s_flow_body_only": round(stored / body_s, 2) if body_s > 0 else None,
-        "cpu_s": round(first["cpu_s"], 1), "pages_per_cpu_s": round(stored / first["cpu_s"], 2),
+        "cpu_s": round(first["cpu_s"], 1),
+        "pages_per_cpu_s": round(stored / first["cpu_s"], 2),
         "peak_rss_mib": round(first["peak_rss_bytes"] / 2**20) if first["peak_rss_bytes"] else None,
-        "stages_s": stage_breakdown(first), "stage_calls": first["timings"]["calls"],
+        "stages_s": stage_breakdown(first),
+        "stage_calls": first["timings"]["calls"],
     }
-    result.update({
-        "ceiling": {"system": "trafilatura bare_extraction(with_metadata=True)", "passes": ceiling,
-                    "pages_per_s_median": round(ceiling_rate, 2),
-                    "pages_per_cpu_s_median": round(ceiling_cpu_rate, 2)},
-        "newsflow": newsflow,
-        "noop_ingest": {"wall_s": round(noop["wall_s"], 2), "summary": noop["summary"],
-                        "stages_s": stage_breakdown(noop)},
-        "peers": peers,
-        "ratios": {
-            "newsflow_over_ceiling": round(nf_rate / ceiling_rate, 3),
-            "newsflow_over_ceiling_cpu": round(newsflow["pages_per_cpu_s"] / ceiling_cpu_rate, 3),
-            **{f"newsflow_over_{name}": round(nf_rate / p["pages_per_s"], 3)
-               for name, p in peers.items() if "pages_per_s" in p},
-            **{f"{name}_over_ceiling_same_pages": round(p["pages_per_s"] / ceiling[-1]["pages_per_s"], 3)
-               for name, p in peers.items() if "pages_per_s" in p},
-        },
-        "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
-        "log": log,
-    })
+    result.update(
+        {
+            "ceiling": {
+                "system": "trafilatura bare_extraction(with_metadata=True)",
+                "passes": ceiling,
+                "pages_per_s_median": round(ceiling_rate, 2),
+                "pages_per_cpu_s_median": round(ceiling_cpu_rate, 2),
+            },
+            "newsflow": newsflow,
+            "noop_ingest": {
+                "wall_s": round(noop["wall_s"], 2),
+                "summary": noop["summary"],
+                "stages_s": stage_breakdown(noop),
+            },
+            "peers": peers,
+            "ratios": {
+                "newsflow_over_ceiling": round(nf_rate / ceiling_rate, 3),
+                "newsflow_over_ceiling_cpu": round(newsflow["pages_per_cpu_s"] / ceiling_cpu_rate, 3),
+                **{
+                    f"newsflow_over_{name}": round(nf_rate / p["pages_per_s"], 3)
+                    for name, p in peers.items()
+                    if "pages_per_s" in p
+                },
+                **{
+                    f"{name}_over_ceiling_same_pages": round(p["pages_per_s"] / ceiling[-1]["pages_per_s"], 3)
+                    for name, p in peers.items()
+                    if "pages_per_s" in p
+                },
+            },
+            "load_avg_at_end": [round(x, 2) for x in os.getloadavg()],
+            "log": log,
+        }
+    )
     write_json(out, result)
     print("\n".join(report(result)))
     print(f"results written to {out.relative_to(REPO) if out.is_relative_to(REPO) else out}")
@@ -377,33 +472,61 @@ def main(argv: list[str] | None = None) -> dict:
 
 def report(r: dict) -> list[str]:
     c, nf = r["ceiling"], r["newsflow"]
-    rows = [(f"ceiling: {c['system']}", r["pages"], None, c["pages_per_s_median"], c["pages_per_cpu_s_median"],
-             "passes " + ", ".join(f"{p['pages_per_s']:.1f} ({p['pages']} pages)" for p in c["passes"]
-                                     if "pages_per_s" in p))]
-    rows.append(("newsflow ingest, feeds to committed rows", nf["articles_stored"], nf["wall_s"], nf["pages_per_s"],
-                 nf["pages_per_cpu_s"], f"peak RSS {nf['peak_rss_mib']} MiB; flow body alone "
-                 f"{nf['pages_per_s_flow_body_only']} pages/s"))
+    rows = [
+        (
+            f"ceiling: {c['system']}",
+            r["pages"],
+            None,
+            c["pages_per_s_median"],
+            c["pages_per_cpu_s_median"],
+            "passes "
+            + ", ".join(f"{p['pages_per_s']:.1f} ({p['pages']} pages)" for p in c["passes"] if "pages_per_s" in p),
+        )
+    ]
+    rows.append(
+        (
+            "newsflow ingest, feeds to committed rows",
+            nf["articles_stored"],
+            nf["wall_s"],
+            nf["pages_per_s"],
+            nf["pages_per_cpu_s"],
+            f"peak RSS {nf['peak_rss_mib']} MiB; flow body alone {nf['pages_per_s_flow_body_only']} pages/s",
+        )
+    )
     for name, p in r["peers"].items():
         if "pages_per_s" in p:
-            rows.append((f"{name}, extraction only", p["pages"], p["seconds"], p["pages_per_s"],
-                         round(p["pages"] / p["cpu_s"], 2), f"{p['extracted']} with text"))
+            rows.append(
+                (
+                    f"{name}, extraction only",
+                    p["pages"],
+                    p["seconds"],
+                    p["pages_per_s"],
+                    round(p["pages"] / p["cpu_s"], 2),
+                    f"{p['extracted']} with text",
+                )
+            )
         else:
             rows.append((f"{name}", None, None, None, None, f"SKIPPED: {p.get('skipped') or p.get('error')}"))
-    lines = [f"THROUGHPUT  {r['pages']} unique AEB-derived pages, {r['hosts']} loopback hosts, "
-             f"{r['workers']} processes per system; load avg {r['environment']['load_avg_at_start']} at start, "
-             f"{r['load_avg_at_end']} at end",
-             f"  {'system':<52} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'pages/CPU-s':>11}  notes"]
+    lines = [
+        f"THROUGHPUT  {r['pages']} unique AEB-derived pages, {r['hosts']} loopback hosts, "
+        f"{r['workers']} processes per system; load avg {r['environment']['load_avg_at_start']} at start, "
+        f"{r['load_avg_at_end']} at end",
+        f"  {'system':<52} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'pages/CPU-s':>11}  notes",
+    ]
     for label, n, wall, rate, cpu_rate, note in rows:
-        lines.append(f"  {label:<52} {'' if n is None else n:>6} {'' if wall is None else f'{wall:.1f}':>7} "
-                     f"{'' if rate is None else f'{rate:.1f}':>8} {'' if cpu_rate is None else f'{cpu_rate:.2f}':>11}  "
-                     f"{note}")
+        lines.append(
+            f"  {label:<52} {'' if n is None else n:>6} {'' if wall is None else f'{wall:.1f}':>7} "
+            f"{'' if rate is None else f'{rate:.1f}':>8} {'' if cpu_rate is None else f'{cpu_rate:.2f}':>11}  "
+            f"{note}"
+        )
     lines.append(f"  no-op ingest right after (nothing new, nothing due): {r['noop_ingest']['wall_s']:.1f} s wall")
     lines.append("  ratios (this run): " + ", ".join(f"{k} {v:.2f}" for k, v in r["ratios"].items()))
     lines.append("  newsflow ingest, where the wall time went (s, % of wall):")
     for stage, seconds in nf["stages_s"].items():
         lines.append(f"    {stage:<66} {seconds:7.2f} {100 * seconds / nf['wall_s']:5.1f}%")
-    lines.append("  no-op ingest: " + ", ".join(f"{k} {v:.2f}" for k, v in r["noop_ingest"]["stages_s"].items()
-                                               if v >= 0.05))
+    lines.append(
+        "  no-op ingest: " + ", ".join(f"{k} {v:.2f}" for k, v in r["noop_ingest"]["stages_s"].items() if v >= 0.05)
+    )
     return lines
 
 

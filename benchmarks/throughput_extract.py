@@ -39,7 +39,7 @@ def _loopback_only() -> None:
         return original(self, address)
 
     socket.socket.connect = connect
-    os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""   # tldextract: the bundled snapshot, no download
+    os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""  # tldextract: the bundled snapshot, no download
 
 
 def _extractor(system: str):
@@ -73,10 +73,10 @@ def _init(system: str, hosts: list[str]) -> None:
     import logging
 
     _loopback_only()
-    logging.disable(logging.CRITICAL)   # per-page warnings from the extractors are not the benchmark
+    logging.disable(logging.CRITICAL)  # per-page warnings from the extractors are not the benchmark
     _BASE, _SYSTEM, _HOSTS = throughput_pages.load_base_pages(), system, hosts
     run = _extractor(system)
-    for i in range(3):                  # warm-up: imports and first-call caches
+    for i in range(3):  # warm-up: imports and first-call caches
         run(throughput_pages.page_html(_BASE, i), "http://127.0.0.1/warm-up")
 
 
@@ -87,7 +87,7 @@ def _extract(indices: list[int]) -> int:
         url = _HOSTS[throughput_pages.host_of(i, len(_HOSTS))] + throughput_pages.page_path(_BASE, i)
         try:
             extracted += bool(run(throughput_pages.page_html(_BASE, i), url).strip())
-        except Exception:   # a page an extractor chokes on counts as not extracted, as in the pipeline
+        except Exception:  # a page an extractor chokes on counts as not extracted, as in the pipeline
             pass
     return extracted
 
@@ -105,20 +105,30 @@ def main() -> None:
     parser.add_argument("--hosts", required=True, help="comma-separated host base URLs, as served")
     args = parser.parse_args()
     hosts = args.hosts.split(",")
-    chunk = 20   # small chunks keep both workers busy to the end
+    chunk = 20  # small chunks keep both workers busy to the end
     chunks = [list(range(s, min(s + chunk, args.pages))) for s in range(0, args.pages, chunk)]
     with ProcessPoolExecutor(args.workers, initializer=_init, initargs=(args.system, hosts)) as pool:
         pids: set[int] = set()
-        for _ in range(200):        # wait until every worker has started and warmed up
+        for _ in range(200):  # wait until every worker has started and warmed up
             pids |= set(pool.map(_ready, range(args.workers * 2)))
             if len(pids) >= args.workers:
                 break
         start = time.perf_counter()
         extracted = sum(pool.map(_extract, chunks))
         seconds = time.perf_counter() - start
-    print(json.dumps({"system": args.system, "pages": args.pages, "workers": args.workers,
-                      "worker_processes_seen": len(pids), "extracted": extracted,
-                      "seconds": round(seconds, 3), "pages_per_s": round(args.pages / seconds, 2)}))
+    print(
+        json.dumps(
+            {
+                "system": args.system,
+                "pages": args.pages,
+                "workers": args.workers,
+                "worker_processes_seen": len(pids),
+                "extracted": extracted,
+                "seconds": round(seconds, 3),
+                "pages_per_s": round(args.pages / seconds, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

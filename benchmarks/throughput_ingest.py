@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main(argv: list[str]) -> int:
     out = Path(argv[0])
-    cli_args = argv[argv.index("--") + 1:]
+    cli_args = argv[argv.index("--") + 1 :]
 
     from newsflow.quiet import configure_prefect_environment
 
@@ -42,9 +42,17 @@ def main(argv: list[str]) -> int:
     body = timer.span
     if body:
         marks["flow_body_start"], marks["flow_body_end"] = body[0] - _T0, body[1] - _T0
-    out.write_text(json.dumps({"exit_code": code, "marks_s": {k: round(v, 3) for k, v in marks.items()},
-                               "stages_s": {k: round(v, 3) for k, v in timer.seconds.items()},
-                               "calls": timer.calls}, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "exit_code": code,
+                "marks_s": {k: round(v, 3) for k, v in marks.items()},
+                "stages_s": {k: round(v, 3) for k, v in timer.seconds.items()},
+                "calls": timer.calls,
+            },
+            indent=2,
+        )
+    )
     sys.stdout.flush()
     return code
 
@@ -75,6 +83,7 @@ def _flow_span_timer():
                 calls[stage] = calls.get(stage, 0) + 1
 
             if inspect.iscoroutinefunction(fn):
+
                 @functools.wraps(fn)
                 async def async_wrapper(*args, **kwargs):
                     start = time.perf_counter()
@@ -82,6 +91,7 @@ def _flow_span_timer():
                         return await inner(*args, **kwargs)
                     finally:
                         note(start)
+
                 return async_wrapper
 
             @functools.wraps(fn)
@@ -91,6 +101,7 @@ def _flow_span_timer():
                     return inner(*args, **kwargs)
                 finally:
                     note(start)
+
             return wrapper
 
     return Span

@@ -21,8 +21,13 @@ _TITLE = re.compile(r"<title\b[^>]*>", re.I)
 _FIRST_P = re.compile(r"<p\b[^>]*>", re.I)
 
 # Short, neutral openers in our own words; with the copy number they make each page's text unique.
-_OPENERS = ("Regional edition {n}.", "Updated for readers, copy {n}.", "Filed again as edition {n}.",
-            "Morning edition {n}.", "Evening edition {n}.")
+_OPENERS = (
+    "Regional edition {n}.",
+    "Updated for readers, copy {n}.",
+    "Filed again as edition {n}.",
+    "Morning edition {n}.",
+    "Evening edition {n}.",
+)
 
 
 def aeb_dir() -> Path:
@@ -43,8 +48,10 @@ class BasePage:
 def load_base_pages() -> list[BasePage]:
     root = aeb_dir()
     truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    return [BasePage(page_id, gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8"))
-            for page_id in sorted(truth)]
+    return [
+        BasePage(page_id, gzip.decompress((root / "html" / f"{page_id}.html.gz").read_bytes()).decode("utf-8"))
+        for page_id in sorted(truth)
+    ]
 
 
 def page_path(base: list[BasePage], i: int) -> str:
@@ -65,7 +72,7 @@ def page_html(base: list[BasePage], i: int) -> str:
     opener = _OPENERS[copy % len(_OPENERS)].format(n=copy)
     paragraph = _FIRST_P.search(html)
     if paragraph:
-        html = f"{html[:paragraph.end()]}{opener} {html[paragraph.end():]}"
+        html = f"{html[: paragraph.end()]}{opener} {html[paragraph.end() :]}"
     return html
 
 

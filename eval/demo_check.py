@@ -18,9 +18,12 @@ WEB = Path(__file__).resolve().parents[1] / "demo" / "web"
 
 def compare(con, bases: dict[str, str]) -> dict:
     expected = yaml.safe_load((WEB / "expected.yaml").read_text(encoding="utf-8"))["articles"]
-    rows = {url: (story, synd, tags, article_id) for url, story, synd, tags, article_id in con.execute("""
+    rows = {
+        url: (story, synd, tags, article_id)
+        for url, story, synd, tags, article_id in con.execute("""
         SELECT a.url, a.story_id, a.syndicated_from, list(t.tag ORDER BY t.tag) FILTER (WHERE t.tag IS NOT NULL), a.article_id
-        FROM articles a LEFT JOIN article_tags t USING (article_id) GROUP BY ALL""").fetchall()}
+        FROM articles a LEFT JOIN article_tags t USING (article_id) GROUP BY ALL""").fetchall()
+    }
     entities = {}
     for article_id, kind, name, role in con.execute("SELECT article_id, kind, name, role FROM entities").fetchall():
         entities.setdefault(article_id, set()).add((kind, name, role))
@@ -59,7 +62,13 @@ def compare(con, bases: dict[str, str]) -> dict:
                 report["errors"].append(f"{tag} {'FP' if got else 'FN'}: {item['path']}")
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
-        report["tags"][tag] = {"precision": round(precision, 3), "recall": round(recall, 3), "tp": tp, "fp": fp, "fn": fn}
+        report["tags"][tag] = {
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+        }
     role_hits = role_total = 0
     for item, row in found:
         got = entities.get(row[3], set())

@@ -22,7 +22,7 @@ from newsflow.models import Article, Failure, Page
 
 MIN_WORDS = 30
 _CHUNKS_PER_WORKER = 4
-_MAX_FILE_SIZE = DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE")   # what bare_extraction parses with
+_MAX_FILE_SIZE = DEFAULT_CONFIG.getint("DEFAULT", "MAX_FILE_SIZE")  # what bare_extraction parses with
 # trafilatura's time grows faster than linearly with the number of elements (40,000 tags take
 # about 3 s, 1,000,000 over 4 minutes); the largest real news page in the AEB set has about 3,200.
 # A page with more is hostile or broken markup: refused with a reason, not left to stall the batch.
@@ -46,13 +46,15 @@ def _trafilatura_document(html: str, url: str) -> Document | None:
     if tree is None:
         return None
     metadata = page_metadata(tree, url)
-    document = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                           include_tables=True, favor_precision=True)
+    document = trafilatura.bare_extraction(
+        tree, url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True
+    )
     if document is None or len((document.text or "").split()) < MIN_WORDS:
         # favor_precision now and then prunes a real article down to a stub (a teaser, a byline);
         # trafilatura's balanced setting then usually finds the body. Only short pages pay twice.
-        balanced = trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False,
-                                               include_tables=True)
+        balanced = trafilatura.bare_extraction(
+            tree, url=url, with_metadata=False, include_comments=False, include_tables=True
+        )
         if balanced is not None and len((balanced.text or "").split()) >= MIN_WORDS:
             document = balanced
     if document is None:
@@ -64,18 +66,33 @@ def _trafilatura_document(html: str, url: str) -> Document | None:
 def extract_article(page: Page, feed_published: datetime | None = None) -> Article | Failure:
     tags = page.html.count("<")
     if tags > MAX_TAGS:
-        return Failure(page.requested_url, "extract", f"{page.final_url} has {tags} tags, more than the {MAX_TAGS} "
-                       f"newsflow extracts from (broken or hostile markup)", page.fetched_at, page.entry_key)
+        return Failure(
+            page.requested_url,
+            "extract",
+            f"{page.final_url} has {tags} tags, more than the {MAX_TAGS} "
+            f"newsflow extracts from (broken or hostile markup)",
+            page.fetched_at,
+            page.entry_key,
+        )
     try:
         document = _trafilatura_document(page.html, page.final_url)
     except Exception as exc:  # trafilatura raises a variety of parser errors on hostile markup
-        return Failure(page.requested_url, "extract", f"trafilatura failed on {page.final_url}: {exc}",
-                       page.fetched_at, page.entry_key)
+        return Failure(
+            page.requested_url,
+            "extract",
+            f"trafilatura failed on {page.final_url}: {exc}",
+            page.fetched_at,
+            page.entry_key,
+        )
     text = (getattr(document, "text", None) or "").strip() if document is not None else ""
     if len(text.split()) < MIN_WORDS:
-        return Failure(page.requested_url, "extract",
-                       f"no article text found on {page.final_url} ({len(text.split())} words)",
-                       page.fetched_at, page.entry_key)
+        return Failure(
+            page.requested_url,
+            "extract",
+            f"no article text found on {page.final_url} ({len(text.split())} words)",
+            page.fetched_at,
+            page.entry_key,
+        )
     meta = meta_tags(page.html)
     blobs = json_blobs(page.html)
     declared = getattr(document, "url", None)
@@ -152,7 +169,7 @@ class ArticleExtractor:
         # Several chunks per worker, not one: page costs vary tenfold, and with one chunk each the
         # worker that drew the cheap pages sits idle while the other finishes.
         size = max(1, -(-len(pages) // (self.workers * _CHUNKS_PER_WORKER)))
-        chunks = [pages[i:i + size] for i in range(0, len(pages), size)]
+        chunks = [pages[i : i + size] for i in range(0, len(pages), size)]
         results: list[Article | Failure] = []
         for chunk_result in self._pool.map(_extract_many, chunks):
             results.extend(chunk_result)

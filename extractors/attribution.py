@@ -40,9 +40,11 @@ WIRE_AGENCIES = tuple(sorted(set(_agencies().values())))
 
 _NAME = r"([A-Z][\w&.'-]*(?:[ -][A-Z][\w&.'-]*){0,4})"
 # "NEW DELHI, Nov 14 (Reuters) -", "OSTROVEC, Slovakia, March 4 (Agency) -", "ANKARA (Portal / Agency - date)".
-_DATELINE = re.compile(r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-]{1,30})?,?\s+"
-                       r"(?:(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?)(?:,?\s+\d{4})?\s+)?"
-                       r"\(([^()\n]{1,80})\)\s*([-–—]?)")
+_DATELINE = re.compile(
+    r"(?:^|\s)[A-Z][A-Za-z .'/-]{1,40}(?:,\s*[A-Z][A-Za-z .'-]{1,30})?,?\s+"
+    r"(?:(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]{2,8}\.?)(?:,?\s+\d{4})?\s+)?"
+    r"\(([^()\n]{1,80})\)\s*([-–—]?)"
+)
 # "(AP) —" or "(Bloomberg) --" opening the text, with no city.
 _BARE_DATELINE = re.compile(r"^\s*\((" + _WIRE + r")\)\s*(?:[-–—]+|\s)", re.I)
 _PROVIDED_BY = re.compile(r"\bProvided by\s+" + _NAME)
@@ -50,12 +52,20 @@ _VIA = re.compile(r"\b(?:per|from)\s+" + _NAME + r"\s+via\s+", re.I)
 _COPYRIGHT = re.compile(r"(?:©|\(c\)|Copyright)\s*(?:©\s*)?(?:\d{4}\s*)?" + _NAME)
 # `[^\S\n]*`, not `\s*`: after a line start only that line's blanks count, so a run of empty lines
 # (the tag-stripped page tail is full of them) is not rescanned from every line in it.
-_SOURCE_LINE = re.compile(r"^[^\S\n]*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M)
-_WHOLE_STORY = re.compile(r"\b(?:Read|See) (?:the )?(?:whole|full|original|complete|rest of the) (?:story|article)"
-                          r" (?:from|at|on)\s+(?:the )?" + _NAME)
+_SOURCE_LINE = re.compile(
+    r"^[^\S\n]*(?:Source|Originally published by|This story originally appeared (?:on|in))[:\s]+" + _NAME, re.M
+)
+_WHOLE_STORY = re.compile(
+    r"\b(?:Read|See) (?:the )?(?:whole|full|original|complete|rest of the) (?:story|article)"
+    r" (?:from|at|on)\s+(?:the )?" + _NAME
+)
 # "By Jane Doe, Reuters", "By JANE DOE – Associated Press", "By A and B / The Associated Press", "By Reuters staff".
-_BYLINE = re.compile(r"^[ \t]*(?:By|Story by|Written by|Report by)\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
-                     + _WIRE + r")\b(?:\s+staff)?", re.M)
+_BYLINE = re.compile(
+    r"^[ \t]*(?:By|Story by|Written by|Report by)\s+(?:[A-Z][\w.'-]*(?:\s+(?:and\s+)?[A-Z][\w.'-]*){0,6}\s*[,(|/–—-]\s*|)(?:The\s+)?("
+    + _WIRE
+    + r")\b(?:\s+staff)?",
+    re.M,
+)
 # A first line that names the agency alone or before a city: "Reuters, WASHINGTON", "Associated Press".
 _CREDIT_FIRST_LINE = re.compile(r"^\s*(?:The\s+)?(" + _WIRE + r")\s*(?:,\s*[A-Z][A-Za-z .'-]{1,30})?\s*$")
 # A closing line "— Reuters", "AP", "(AFP)", or a last paragraph signed off "… said. — Reuters".
@@ -63,14 +73,29 @@ _CREDIT_LAST_LINE = re.compile(r"^\s*[-–—]*\s*\(?(?:The\s+)?(" + _WIRE + r")
 _SIGN_OFF = re.compile(r"[.!?\"”]\s*[-–—]+\s*\(?(?:The\s+)?(" + _WIRE + r")\)?\.?\s*$")
 # House footers that only one agency's copy carries.
 _HOUSE_FOOTERS = (
-    ("Reuters", re.compile(r"\((?:Reporting|Additional reporting) by [^()]{2,200}?(?:;\s*(?:Writing|Editing) by [^()]{2,200})?\)\s*$")),
-    ("Associated Press", re.compile(r"\b(?:Associated Press|AP) (?:writers?|reporters?|correspondents?)\b[^.]{0,200}contributed")),
+    (
+        "Reuters",
+        re.compile(
+            r"\((?:Reporting|Additional reporting) by [^()]{2,200}?(?:;\s*(?:Writing|Editing) by [^()]{2,200})?\)\s*$"
+        ),
+    ),
+    (
+        "Associated Press",
+        re.compile(r"\b(?:Associated Press|AP) (?:writers?|reporters?|correspondents?)\b[^.]{0,200}contributed"),
+    ),
 )
 # [^<>], not [^>]: one attempt never runs past the next tag, so "<meta <meta <meta …" stays linear.
-_AUTHOR_META = re.compile(r"<meta[^<>]+name=[\"']author[\"'][^<>]+content=[\"']\s*(?:[^\"']*?(?:,|\bfor|\b[-–—/])\s*)?"
-                          r"(?:The\s+)?(" + _WIRE + r")(?:\s+staff)?\s*[\"']", re.I)
-_BYLINE_ELEMENT = re.compile(r"<(?:p|div|span|address)[^>]+class=[\"'][^\"']*(?:byline|author)[^\"']*[\"'][^>]*>(.{1,300}?)</", re.I | re.S)
-_ACCORDING = re.compile(r"\baccording to (?:the )?(?:[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?'s\s+)?\(?(" + _WIRE + r")\)?", re.I)
+_AUTHOR_META = re.compile(
+    r"<meta[^<>]+name=[\"']author[\"'][^<>]+content=[\"']\s*(?:[^\"']*?(?:,|\bfor|\b[-–—/])\s*)?"
+    r"(?:The\s+)?(" + _WIRE + r")(?:\s+staff)?\s*[\"']",
+    re.I,
+)
+_BYLINE_ELEMENT = re.compile(
+    r"<(?:p|div|span|address)[^>]+class=[\"'][^\"']*(?:byline|author)[^\"']*[\"'][^>]*>(.{1,300}?)</", re.I | re.S
+)
+_ACCORDING = re.compile(
+    r"\baccording to (?:the )?(?:[A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?'s\s+)?\(?(" + _WIRE + r")\)?", re.I
+)
 _SAID = re.compile(r"\b(?:the )?\(?(" + _WIRE + r")\)?(?: news agency)? (?:said|reported|quoted)\b", re.I)
 _TAGS = re.compile(r"<[^<>]+>")  # [^<>]: a run of "<" with no ">" is not rescanned from each one
 
@@ -113,12 +138,18 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     candidates: list[str] = []
     head = text[:400]
     candidates.extend(_dateline_names(head))
-    for found in (_BARE_DATELINE.search(head), _BYLINE.search(text[:300]), _CREDIT_FIRST_LINE.match(text.split("\n", 1)[0]),
-                  _AUTHOR_META.search(html[:200_000])):
+    for found in (
+        _BARE_DATELINE.search(head),
+        _BYLINE.search(text[:300]),
+        _CREDIT_FIRST_LINE.match(text.split("\n", 1)[0]),
+        _AUTHOR_META.search(html[:200_000]),
+    ):
         if found:
             candidates.append(found.group(1))
     for element in _BYLINE_ELEMENT.findall(html[:200_000]):
-        found = _BYLINE.search(_TAGS.sub(" ", element).strip()) or re.fullmatch(r"\s*(?:The\s+)?(" + _WIRE + r")\s*", _TAGS.sub(" ", element))
+        found = _BYLINE.search(_TAGS.sub(" ", element).strip()) or re.fullmatch(
+            r"\s*(?:The\s+)?(" + _WIRE + r")\s*", _TAGS.sub(" ", element)
+        )
         if found:
             candidates.append(found.group(1))
     tail = _PageTail(html)
@@ -162,8 +193,9 @@ _CREDIT_LINES = (
 )
 
 
-def _search(pattern: re.Pattern, text: str, hints: tuple[str, ...], any_case: bool,
-            lowered: str | None = None) -> re.Match | None:
+def _search(
+    pattern: re.Pattern, text: str, hints: tuple[str, ...], any_case: bool, lowered: str | None = None
+) -> re.Match | None:
     haystack = (lowered if lowered is not None else text.lower()) if any_case else text
     if not any(hint in haystack for hint in hints):
         return None

@@ -26,27 +26,39 @@ if TYPE_CHECKING:
 
 # Each trigger says what happened; the status is the furthest stage any deal sentence reports.
 _STATUS_TRIGGERS = (
-    ("cancelled", r"cancel\w*|scrap(?:s|ped|ping)|terminat\w*|collaps\w*|fell through|called off|"
-                  r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:\S+ ){0,8}?(?:sale|deal|purchase|order|package|"
-                  r"contract|deliver\w*)"),
-    ("delivered", r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
-                  r"received|receives|handed over|hands over|handover|inducted|commissioned|"
-                  r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
-                  r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship|"
-                  r"will (?:soon )?(?:provide|send|receive)"),
-    ("ordered", r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
-                r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
-                r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
-                r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
-                r"chose|chooses|picked|picks|selects|opted for|opts for|pa(?:y|ys|id) for|rolled out|rolls out|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
-                r"sell|buy|supply|deliver"),
+    (
+        "cancelled",
+        r"cancel\w*|scrap(?:s|ped|ping)|terminat\w*|collaps\w*|fell through|called off|"
+        r"(?:halt|suspend|freez|froze)\w* (?:the |a )?(?:\S+ ){0,8}?(?:sale|deal|purchase|order|package|"
+        r"contract|deliver\w*)",
+    ),
+    (
+        "delivered",
+        r"deliver(?:s|ed|ing|y|ies)?|took delivery|take delivery|taken delivery|taking delivery|"
+        r"received|receives|handed over|hands over|handover|inducted|commissioned|"
+        r"donat(?:e|ed|es|ing|ion)|gifted|sent|sends|shipped|supplied|supplies|supplying|"
+        r"provid(?:ed|es|ing)|transferred|providing|equipped|(?:to|will) ship|"
+        r"will (?:soon )?(?:provide|send|receive)",
+    ),
+    (
+        "ordered",
+        r"order(?:s|ed)?|bought|buys|buying|purchas(?:e|ed|es|ing)|procur(?:ed|es|ement of)|acquir(?:ed|es)|"
+        r"acquisition of|contracts?|signed|signs|inks?|inked|clinch(?:ed|es)|finali[sz]ed|sealed|"
+        r"awarded|awards|won|wins|sold|sells|sale of|sales? of|deal (?:for|to buy|to supply|worth)|"
+        r"leas(?:e|ed|es|ing)|licen[cs]ed|licen[cs]e to (?:build|produce|manufacture)|selected|"
+        r"chose|chooses|picked|picks|selects|opted for|opts for|pa(?:y|ys|id) for|rolled out|rolls out|equips?|(?:agreement|deal) (?:worth|for|to buy)|"
+        r"sell|buy|supply|deliver",
+    ),
     # Telling Congress of a sale is the approval step of a US foreign military sale; announcing
     # an aid package with its sum commits the kit.
-    ("approved", r"approv(?:e|ed|es|al)|cleared|green-?light\w*|authori[sz]ed|"
-                 r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)"
-                 r"(?=[^.]{0,80}\b(?:sale|sell|deal|transfer|package)\b)|"
-                 r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?"
-                 r"(?:(?!sanction)\S+ ){0,3}?(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))"),
+    (
+        "approved",
+        r"approv(?:e|ed|es|al)|cleared|green-?light\w*|authori[sz]ed|"
+        r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:u\.?s\.? )?(?:congress|lawmakers)"
+        r"(?=[^.]{0,80}\b(?:sale|sell|deal|transfer|package)\b)|"
+        r"announc(?:e|es|ed|ing) (?:a |an |the )?(?:new |additional |further |another )?"
+        r"(?:(?!sanction)\S+ ){0,3}?(?:package|in (?:military|security|defen[cs]e) (?:aid|assistance))",
+    ),
     ("offered", r"offered|offers"),
 )
 _PRIORITY = {status: rank for rank, (status, _) in enumerate(_STATUS_TRIGGERS)}
@@ -61,14 +73,16 @@ _HEDGE = re.compile(
     r"discuss\w*|explor\w*|evaluat\w*|seeks|wish\w*|demand|rather than|instead of|refus\w*|blocks?|blocking|"
     r"blocked|attempt\w*|tried|trying|draft|pav(?:e|es|ed|ing) (?:the )?way|open(?:s|ed)? the door|requir\w*|needs?|needed|delay\w*|"
     r"bans?|banned|banning|restrict\w*|prohibit\w*|against|opposed|oppose\w*|criticis\w*|protest\w*|"
-    r"call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|strateg(?:y|ies)|doctrine|roadmap)\b")
+    r"call(?:s|ed|ing)? for|urg(?:e|es|ed|ing)|strateg(?:y|ies)|doctrine|roadmap)\b"
+)
 _NEGATION = re.compile(r"\b(not|no|never|neither|nor|yet to|without|n't|failed to|fails to|stopped)\b")
 _CLAUSE_BREAK = re.compile(r"[;:,]\s|\b(and|but|which|who|after|before|while|said|says)\b")
 # Totals and trends across many deals are statistics, not a deal.
 _AGGREGATE = re.compile(
     r"\b(per ?cent|percent|share of|rose|fell|increased|decreased|declin\w*|grew|growth|"
     r"top (?:arms )?exporters?|largest (?:arms )?(?:exporters?|importers?|suppliers?|buyers?)|"
-    r"global|worldwide|sipri|fiscal year|over the past|in recent years|record)\b|%")
+    r"global|worldwide|sipri|fiscal year|over the past|in recent years|record)\b|%"
+)
 # A specific kind of military equipment (generic "arms" and "weapons" do not make a deal).
 _WEAPON_NOUN = (
     r"missiles?|missile systems?|rockets?|rocket launchers?|launchers?|drones?|uavs?|ucavs?|tanks?|howitzers?|"
@@ -78,7 +92,8 @@ _WEAPON_NOUN = (
     r"air[- ]defen[cs]e(?: systems?)?|radars?|sonars?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|vessels?|boats|ships?|carriers?|"
     r"armou?red (?:vehicles?|personnel carriers?)|vehicles?|apcs?|ifvs?|arvs?|mrap\w*|rifles|"
-    r"machine guns|small arms|satellites?|engines?|systems?")
+    r"machine guns|small arms|satellites?|engines?|systems?"
+)
 _WEAPON_NOUN_RE = re.compile(rf"\b(?:{_WEAPON_NOUN})\b")
 # Weapon nouns that name military kit by themselves, without a designator.
 _SPECIFIC = re.compile(
@@ -87,7 +102,8 @@ _SPECIFIC = re.compile(
     r"gunships?|interceptors?|air[- ]defen[cs]e systems?|warships?|frigates?|corvettes?|destroyers?|"
     r"submarines?|patrol (?:boats?|vessels?|ships?)|armou?red vehicles?|armou?red personnel carriers?|"
     r"rifles|machine guns|small arms|shotguns|pistols|carbines|grenades|radars?|"
-    r"(?:military|rifle|sniper|thermal|optical) (?:scopes|sights)|night[- ]vision (?:devices|goggles))\b")
+    r"(?:military|rifle|sniper|thermal|optical) (?:scopes|sights)|night[- ]vision (?:devices|goggles))\b"
+)
 # Not a transfer: co-development, corporate results, arms for non-state groups.
 _NOT_TRANSFER = re.compile(
     r"\b(treaty|memorand\w*|mou|joint(?:ly)? develop\w*|co-develop\w*|"
@@ -96,18 +112,23 @@ _NOT_TRANSFER = re.compile(
     r"insurgents?|rebels?|militants?|militias?|guerrillas?|"
     r"exercises?|drills?|war games|budget\w*|shortlist\w*|rfp|request for proposals?|"
     r"debts?|owe[sd]?|owing|arrears|repay\w*|merger|takeover|stake|shareholders?|all-stock|"
-    r"acquir\w* (?:the |a )?(?:[\w-]+ ){0,3}(?:company|firm|maker|contractor|group|business|unit|division|shipyard))\b")
+    r"acquir\w* (?:the |a )?(?:[\w-]+ ){0,3}(?:company|firm|maker|contractor|group|business|unit|division|shipyard))\b"
+)
 # A deal told as history ("last year", "a few years ago") is background to the story.
-_PAST = re.compile(r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|"
-                   r"(?:has|have|had) long (?:bought|operated|used))\b")
+_PAST = re.compile(
+    r"\b(last year|years? ago|previously|in the past|over the (?:past )?(?:years|decades?)|"
+    r"(?:has|have|had) long (?:bought|operated|used))\b"
+)
 _YEAR = re.compile(r"\b(?:in|since) ((?:19|20)\d\d)\b")
 # A transaction named by its programme rather than its kit ("approved $1 billion in foreign
 # military sales to Tokyo"): a deal when it is approved or has a figure.
-_GENERIC_DEAL = re.compile(r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
-                           r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
-                           r"\bpackage of (?:[\w-]+ )?(?:military |defen[cs]e |security )?(?:aid|assistance)|"
-                           r"\b(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)\b|"
-                           r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package")
+_GENERIC_DEAL = re.compile(
+    r"\b(?:foreign military|arms|weapons?|military equipment|defen[cs]e) "
+    r"(?:sales?|packages?|deals?|purchases?|contracts?)\b|"
+    r"\bpackage of (?:[\w-]+ )?(?:military |defen[cs]e |security )?(?:aid|assistance)|"
+    r"\b(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)\b|"
+    r"\b(?:military|defen[cs]e|security) (?:aid|assistance) package"
+)
 # A headline about a budget, a spending plan or a defence bill: what it funds is not yet bought.
 _BUDGET = re.compile(r"\b(budgets?|spending|appropriations?|defen[cs]e bill|ndaa|white paper|procurement plan)\b")
 _TEASER = re.compile(r"^\W*(?:related|read (?:also|more)|also read|see also|recommended|watch|more)\b[^:]{0,20}:", re.I)
@@ -116,9 +137,12 @@ _ARRIVAL = re.compile(rf"\b(?:{_WEAPON_NOUN})\s+(?:\w+\s+){{0,2}}?(?:arrived|arr
 _CIVIL = re.compile(
     r"\b(airlines?|airliners?|passenger|carrier's|narrowbod\w*|widebod\w*|cargo planes?|freighters?|"
     r"commercial (?:aircraft|jets|planes)|business jets?|tesla|electric vehicles?|civil(?:ian)? (?:aircraft|"
-    r"helicopters?|use)|firefight\w*|satellite launch\w*|launch services|weather satellites?)\b")
-_FORCES = re.compile(r"\b(army|navy|air force|armed forces|military|marines|coast guard|defen[cs]e ministry|"
-                     r"ministry of defen[cs]e|defen[cs]e forces|troops|government|pentagon|forces)\b")
+    r"helicopters?|use)|firefight\w*|satellite launch\w*|launch services|weather satellites?)\b"
+)
+_FORCES = re.compile(
+    r"\b(army|navy|air force|armed forces|military|marines|coast guard|defen[cs]e ministry|"
+    r"ministry of defen[cs]e|defen[cs]e forces|troops|government|pentagon|forces)\b"
+)
 
 _CATEGORY_OF_NOUN = (
     ("air defence systems", r"air[- ]defen[cs]e|interceptors?|sam\b"),
@@ -139,23 +163,30 @@ _SHAPES = (
     # "AIM-9X missiles", "K10 ARV", "KF-21 fighter jets", "Type 054A frigates"
     re.compile(rf"\b(?P<name>(?:Type\s+)?{_DESIGNATOR}(?:\s+[A-Z][a-z]+)?)\s+(?P<noun>{_NOUN_ANY_CASE})\b"),
     # "Gowind-class corvettes", "Arleigh Burke-class destroyers"
-    re.compile(r"\b(?P<name>(?:[A-Z][\w'’]+\s){0,2}[A-Z][\w'’]+[- ]class)\s+(?:[\w-]+\s+){0,2}?(?P<noun>(?i:frigates?|corvettes?|"
-               r"destroyers?|submarines?|vessels?|ships?|patrol (?:boats?|vessels?)|carriers?|cruisers?))\b"),
+    re.compile(
+        r"\b(?P<name>(?:[A-Z][\w'’]+\s){0,2}[A-Z][\w'’]+[- ]class)\s+(?:[\w-]+\s+){0,2}?(?P<noun>(?i:frigates?|corvettes?|"
+        r"destroyers?|submarines?|vessels?|ships?|patrol (?:boats?|vessels?)|carriers?|cruisers?))\b"
+    ),
     # A bare hyphenated designator in a transaction sentence: "ordered 40 KF-21s", "the J-10CE deal"
     re.compile(r"(?<![\w-])(?P<name>(?:[A-Z]{1,3}[a-z]?-\d{1,3}[A-Z]{0,3}\+?))(?P<noun>s?)(?![\w-])"),
     # A name before a kind of kit: "Caesar howitzers", "Gowind corvettes", "Archer artillery systems"
-    re.compile(r"\b(?P<name>[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})?)\s+(?P<noun>(?i:self-propelled howitzers?|"
-               r"howitzers?|corvettes?|frigates?|submarines?|destroyers?|fighter jets?|fighters|tanks|"
-               r"infantry fighting vehicles?|armou?red vehicles?|helicopters?|drones|missiles|missile systems?|"
-               r"air[- ]defen[cs]e systems?|rocket launchers?|artillery systems?|patrol (?:boats?|vessels?)))\b"),
+    re.compile(
+        r"\b(?P<name>[A-Z][a-z]{2,}(?:\s[A-Z][a-z]{2,})?)\s+(?P<noun>(?i:self-propelled howitzers?|"
+        r"howitzers?|corvettes?|frigates?|submarines?|destroyers?|fighter jets?|fighters|tanks|"
+        r"infantry fighting vehicles?|armou?red vehicles?|helicopters?|drones|missiles|missile systems?|"
+        r"air[- ]defen[cs]e systems?|rocket launchers?|artillery systems?|patrol (?:boats?|vessels?)))\b"
+    ),
     # "155mm howitzers", "155 mm self-propelled guns", "120-mm mortars"
-    re.compile(r"\b(?P<name>\d{2,3}\s?-?mm)\s+(?P<noun>(?i:(?:[\w-]+\s){0,2}?(?:howitzers?|guns|cannons?|"
-               r"mortars?|artillery|shells|ammunition|rounds)))\b"),
+    re.compile(
+        r"\b(?P<name>\d{2,3}\s?-?mm)\s+(?P<noun>(?i:(?:[\w-]+\s){0,2}?(?:howitzers?|guns|cannons?|"
+        r"mortars?|artillery|shells|ammunition|rounds)))\b"
+    ),
 )
 # A bare designator counts only beside military words: "COVID-19", "G-20" and "Article-5" do not.
 _MILITARY_DESIGNATOR_CONTEXT = re.compile(
     r"\b(fighters?|jets?|aircraft|helicopters?|drones?|missiles?|tanks?|howitzers?|warships?|frigates?|"
-    r"submarines?|air force|navy|army|military|defen[cs]e|armed forces)\b")
+    r"submarines?|air force|navy|army|military|defen[cs]e|armed forces)\b"
+)
 # Capitalised words that start sentences or name institutions, not systems.
 _NOT_A_NAME = re.compile(
     r"^(?:The|This|That|These|Those|Its|Their|His|Her|Our|New|More|Most|Some|Any|All|Both|Other|Such|Used|Older|"
@@ -167,18 +198,45 @@ _NOT_A_NAME = re.compile(
     r"Battle|Multirole|Naval|Additional|Surplus|Refurbished|Upgraded|Domestic|Foreign|Local|Unmanned|Armoured|"
     r"Armored|Tactical|Strategic|Ballistic|Cruise|Guided|Precision|Long|Short|Medium|Range|Class|Type|Block|"
     r"Tranche|Batch|Lot|Phase|Stage|Mark|Model|Version|Variant|Supersonic|Hypersonic|Nuclear|Diesel|Electric|"
-    r"Amphibious|Patrol|Transport|Trainer|Utility|Maritime|Coastal|Anti|Surface|Mobile)$")
-_NOT_A_DESIGNATOR = re.compile(r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d|^(?:COVID|SARS|MERS|G|P|Q|"
-                               r"H|N|K|A|PM|AM|US|UK|EU|UN|Art|No|Vol|Ch|Fig|Page|Part|Level|Grade|Class|Type|"
-                               r"Phase|Stage|Block|Tranche|Batch|Lot|Gen|Mk|Mark)-\d+$")
+    r"Amphibious|Patrol|Transport|Trainer|Utility|Maritime|Coastal|Anti|Surface|Mobile)$"
+)
+_NOT_A_DESIGNATOR = re.compile(
+    r"^(?:COVID|G\d|P\d|Q\d|H\d|A\d|[A-Z]\d?)$|^(?:19|20)\d\d|^(?:COVID|SARS|MERS|G|P|Q|"
+    r"H|N|K|A|PM|AM|US|UK|EU|UN|Art|No|Vol|Ch|Fig|Page|Part|Level|Grade|Class|Type|"
+    r"Phase|Stage|Block|Tranche|Batch|Lot|Gen|Mk|Mark)-\d+$"
+)
 
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                 "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
-                 "fifty": 50, "dozen": 12, "hundred": 100, "a dozen": 12, "two dozen": 24}
-_QUANTITY = re.compile(r"(?<![\w.,-])(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
-                       r"(?:(?:more|new|additional|advanced|used|second-hand|upgraded|[A-Z][\w-]*|[\w-]+-\w+)\s+){0,3}$")
-_VALUE_CUE = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|costs|"
-                        r"priced|price|for|at|totall?ing|billion|million)\b", re.I)
+_NUMBER_WORDS = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "dozen": 12,
+    "hundred": 100,
+    "a dozen": 12,
+    "two dozen": 24,
+}
+_QUANTITY = re.compile(
+    r"(?<![\w.,-])(\d{1,4}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\s+"
+    r"(?:(?:more|new|additional|advanced|used|second-hand|upgraded|[A-Z][\w-]*|[\w-]+-\w+)\s+){0,3}$"
+)
+_VALUE_CUE = re.compile(
+    r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|costs|"
+    r"priced|price|for|at|totall?ing|billion|million)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -189,7 +247,7 @@ class FoundSystem:
     start: int
     end: int
     surface: str
-    canonical: str | None = None   # the gazetteer's name, when the article spells a variant
+    canonical: str | None = None  # the gazetteer's name, when the article spells a variant
 
     @property
     def key(self) -> str:
@@ -202,8 +260,8 @@ class _Draft:
     sentences: list = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     systems: dict[str, FoundSystem] = field(default_factory=dict)
-    types: dict[str, FoundSystem] = field(default_factory=dict)   # kit named only by its type
-    context: list = field(default_factory=list)   # history of the same deal: its value, not its parties
+    types: dict[str, FoundSystem] = field(default_factory=dict)  # kit named only by its type
+    context: list = field(default_factory=list)  # history of the same deal: its value, not its parties
     statuses: set[str] = field(default_factory=set)
     last_index: int = -1
 
@@ -231,8 +289,11 @@ def _normalise(name: str) -> str:
 _VARIANT_TOKEN = re.compile(r"[A-Za-z]{1,5}-?\d[\w-]*")
 
 
-_GENERIC_TAIL = re.compile(rf"(?:\s+(?:attack|fighter|combat|main|battle|air[- ]defen[cs]e|multirole|stealth|"
-                           rf"{_WEAPON_NOUN}))+$", re.I)
+_GENERIC_TAIL = re.compile(
+    rf"(?:\s+(?:attack|fighter|combat|main|battle|air[- ]defen[cs]e|multirole|stealth|"
+    rf"{_WEAPON_NOUN}))+$",
+    re.I,
+)
 
 
 def article_spelling(canonical: str, surface: str) -> str:
@@ -249,46 +310,72 @@ def article_spelling(canonical: str, surface: str) -> str:
     for base in _VARIANT_TOKEN.findall(canonical):
         for token in _VARIANT_TOKEN.findall(said):
             if fold(token) != fold(base) and fold(token).startswith(fold(base)):
-                return canonical.replace(base, token, 1)   # AH-64 Apache -> AH-64E Apache
+                return canonical.replace(base, token, 1)  # AH-64 Apache -> AH-64E Apache
     # "Belharra frigates" under "FDI frigate", "K9 Vidar" under "K9 Thunder", "PAC-3" under
     # "Patriot": the article's own name, without its generic noun, when the gazetteer's lacks it.
     bare = _GENERIC_TAIL.sub("", said).strip()
-    acronym = bare.replace(" ", "").isalpha() and bare.isupper()   # "GMD", "THAAD": the gazetteer's name reads better
+    acronym = bare.replace(" ", "").isalpha() and bare.isupper()  # "GMD", "THAAD": the gazetteer's name reads better
     if bare and bare[0].isupper() and not acronym and fold(bare) not in fold(canonical) and len(bare.split()) <= 3:
         return _normalise(bare)
     return canonical
 
 
-_PROGRAMME = re.compile(r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"
-                        r"production line|supply chain)\b", re.I)
+_PROGRAMME = re.compile(
+    r"\s+(?:[\w-]+\s+)?(?:programmes?|programs?|projects?|consortium|partnership|"
+    r"production line|supply chain)\b",
+    re.I,
+)
 
 
 def sentence_systems(s) -> list[FoundSystem]:
     """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
     # "removed from the F-35 programme": a programme named, not kit changing hands
-    found = [FoundSystem(article_spelling(m.name.canonical, m.surface), m.name.category, True, m.start, m.end,
-                         m.surface, m.name.canonical) for m in s.weapons if not _PROGRAMME.match(s.text[m.end:m.end + 40])]
+    found = [
+        FoundSystem(
+            article_spelling(m.name.canonical, m.surface),
+            m.name.category,
+            True,
+            m.start,
+            m.end,
+            m.surface,
+            m.name.canonical,
+        )
+        for m in s.weapons
+        if not _PROGRAMME.match(s.text[m.end : m.end + 40])
+    ]
     for shape in _SHAPES:
         for match in shape.finditer(s.text):
             start, end_name = match.start("name"), match.end("name")
             if any(f.start < match.end() and start < f.end for f in found):
                 continue
-            if _PROGRAMME.match(s.text[match.end("name"):match.end("name") + 40]):
+            if _PROGRAMME.match(s.text[match.end("name") : match.end("name") + 40]):
                 continue
             name = _normalise(match.group("name"))
             if _NOT_A_DESIGNATOR.match(name.split()[0] if name.split() else name):
                 continue
             noun = match.group("noun")
-            if shape is _SHAPES[0] and noun.lower() in ("systems", "system", "engines", "engine", "vessels",
-                                                         "vessel", "ships", "ship", "vehicles", "vehicle"):
+            if shape is _SHAPES[0] and noun.lower() in (
+                "systems",
+                "system",
+                "engines",
+                "engine",
+                "vessels",
+                "vessel",
+                "ships",
+                "ship",
+                "vehicles",
+                "vehicle",
+            ):
                 # "F-16 engines" is a part; "COVID-19 vehicles" nothing: a bare generic noun is too weak
                 if not re.match(r"^(?:Type\s+)?[A-Z]{1,4}-?\d", name):
                     continue
             if shape is _SHAPES[2] and not _MILITARY_DESIGNATOR_CONTEXT.search(s.low):
                 continue
-            if shape is _SHAPES[3] and (_NOT_A_NAME.match(match.group("name").split()[0]) or _NOT_A_NAME.match(
-                    match.group("name").split()[-1]) or any(m.start < end_name and start < m.end
-                                                            for m in s.countries + s.organizations)):
+            if shape is _SHAPES[3] and (
+                _NOT_A_NAME.match(match.group("name").split()[0])
+                or _NOT_A_NAME.match(match.group("name").split()[-1])
+                or any(m.start < end_name and start < m.end for m in s.countries + s.organizations)
+            ):
                 continue
             if shape is _SHAPES[4]:
                 name = f"{name} {noun.split()[-1].rstrip('s')}"
@@ -297,9 +384,11 @@ def sentence_systems(s) -> list[FoundSystem]:
 
 
 # A kind of kit named by its type when no name is given: "six diesel-electric submarines".
-_MODIFIER = (r"(?:[a-z]+-[a-z-]+|[a-z]+(?:ic|al|ous|ive|ary|ed)|attack|combat|battle|main|fighter|cruise|stealth|"
-             r"transport|utility|light|heavy|amphibious|patrol|unmanned|strike|trainer|assault|sniper|precision|"
-             r"military|naval|air|ground|surface|coastal|tank|infantry|rocket|missile)")
+_MODIFIER = (
+    r"(?:[a-z]+-[a-z-]+|[a-z]+(?:ic|al|ous|ive|ary|ed)|attack|combat|battle|main|fighter|cruise|stealth|"
+    r"transport|utility|light|heavy|amphibious|patrol|unmanned|strike|trainer|assault|sniper|precision|"
+    r"military|naval|air|ground|surface|coastal|tank|infantry|rocket|missile)"
+)
 _TYPE_PHRASE = re.compile(rf"\b((?:{_MODIFIER}\s){{0,2}})" + _SPECIFIC.pattern[2:])
 
 
@@ -309,15 +398,17 @@ def type_systems(s) -> list[FoundSystem]:
         name = re.sub(r"\s+", " ", match.group(0)).strip()
         words = name.split()
         while len(words) > 1 and _TRIGGER.fullmatch(words[0]):
-            words = words[1:]   # "supplied artillery" is artillery: the verb is no modifier
+            words = words[1:]  # "supplied artillery" is artillery: the verb is no modifier
         name = " ".join(words)
         found.append(FoundSystem(name, _category_of(name), False, match.start(), match.end(), name))
     return found
 
 
 # A past participle after its noun, with no auxiliary, is a reduced relative clause describing kit.
-_ORIGIN_PARTICIPLE = re.compile(r"^(?:supplied|provided|delivered|donated|sent|shipped|transferred|sold|built|made|"
-                                r"bought|purchased|acquired|gifted)$")
+_ORIGIN_PARTICIPLE = re.compile(
+    r"^(?:supplied|provided|delivered|donated|sent|shipped|transferred|sold|built|made|"
+    r"bought|purchased|acquired|gifted)$"
+)
 _AUXILIARY = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|will|get|got)\s+(?:\w+\s+){0,2}$")
 
 
@@ -326,22 +417,29 @@ def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
     follows an unhedged trigger up to the end of its clause, not overlapping a named system."""
     out = []
     for _, at in _unhedged_triggers(s.low, s.text):
-        clause = re.split(r"[;:]|,\s(?!and\b)|\b(?:which|who|after|while|said|says|to|from|for|worth|valued)\b",
-                          s.low[at:at + 160])[0]
+        clause = re.split(
+            r"[;:]|,\s(?!and\b)|\b(?:which|who|after|while|said|says|to|from|for|worth|valued)\b", s.low[at : at + 160]
+        )[0]
         end = at + len(clause)
         for f in type_systems(s):
-            if at < f.start < end and not any(g.start < f.end and f.start <= g.end + 2 for g in systems) \
-                    and not any(fold(f.name) in fold(g.surface) for g in systems) and "-made" not in f.name:
+            if (
+                at < f.start < end
+                and not any(g.start < f.end and f.start <= g.end + 2 for g in systems)
+                and not any(fold(f.name) in fold(g.surface) for g in systems)
+                and "-made" not in f.name
+            ):
                 out.append(f)
     return out
 
 
-_SERVICE_OBJECT = re.compile(r"\s+(?:(?:\d[\d,]*|more|additional|extra|some|several|hundreds of|thousands of)\s+)?"
-                             r"(?:training|intelligence|advice|expertise|troops|soldiers|personnel|instructors|"
-                             r"advisers|advisors|forces|information)\b|"
-                             # "received the Distinguished Flying Cross": an honour, not kit
-                             r"\s+(?:the |an? )?(?:[\w-]+ ){0,3}?(?:awards?|medals?|prizes?|cross|honou?rs?|citations?|"
-                             r"commendations?)\b")
+_SERVICE_OBJECT = re.compile(
+    r"\s+(?:(?:\d[\d,]*|more|additional|extra|some|several|hundreds of|thousands of)\s+)?"
+    r"(?:training|intelligence|advice|expertise|troops|soldiers|personnel|instructors|"
+    r"advisers|advisors|forces|information)\b|"
+    # "received the Distinguished Flying Cross": an honour, not kit
+    r"\s+(?:the |an? )?(?:[\w-]+ ){0,3}?(?:awards?|medals?|prizes?|cross|honou?rs?|citations?|"
+    r"commendations?)\b"
+)
 
 
 def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
@@ -355,17 +453,21 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
         if prose and len(text) == len(low) and match.start() > 0 and text[match.start()].isupper():
             continue  # "Capability Delivery", "Order of Merit": a name or title in running prose
         status = next(k for k, v in match.groupdict().items() if v)
-        if _ORIGIN_PARTICIPLE.match(match.group(0)) and re.match(r"\s(?:by|from)\s", low[match.end():match.end() + 6]) \
-                and not _AUXILIARY.search(low[max(0, match.start() - 30):match.start()]):
+        if (
+            _ORIGIN_PARTICIPLE.match(match.group(0))
+            and re.match(r"\s(?:by|from)\s", low[match.end() : match.end() + 6])
+            and not _AUXILIARY.search(low[max(0, match.start() - 30) : match.start()])
+        ):
             continue  # "Patriot systems supplied by the US shot down …", "jets bought from France": where kit came from
         if match.group(0) in ("supplies", "supply") and re.search(
-                rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30):match.start()]):
+            rf"(?:\b(?:{_WEAPON_NOUN})|'s|\bof|\bthe|\bin)\s+$", low[max(0, match.start() - 30) : match.start()]
+        ):
             continue  # "missile supplies are low": a stock, not a transfer
-        window = low[max(0, match.start() - 80):match.start()]
+        window = low[max(0, match.start() - 80) : match.start()]
         tail = _CLAUSE_BREAK.split(window)[-1] if _CLAUSE_BREAK.search(window) else window
         if _NEGATION.search(tail) or (_HEDGE.search(tail) and status != "cancelled"):
             continue  # a plan that collapsed is still a cancelled deal
-        if status == "offered" and re.match(r"\s+to\b", low[match.end():match.end() + 4]):
+        if status == "offered" and re.match(r"\s+to\b", low[match.end() : match.end() + 4]):
             continue
         if _SERVICE_OBJECT.match(low, match.end()):
             continue  # "will provide training", "sent troops": services and people, not kit
@@ -402,7 +504,7 @@ def _quantity(draft: _Draft) -> int | None:
     for s in draft.sentences:
         spots = [f.start for f in sentence_systems(s)] + [m.start() for m in _SPECIFIC.finditer(s.low)]
         for spot in sorted(spots):
-            match = _QUANTITY.search(s.text[max(0, spot - 60):spot])
+            match = _QUANTITY.search(s.text[max(0, spot - 60) : spot])
             if match:
                 word = match.group(1).lower()
                 value = int(word) if word.isdigit() else _NUMBER_WORDS.get(word)
@@ -411,8 +513,11 @@ def _quantity(draft: _Draft) -> int | None:
     return None
 
 
-_TOTAL_CUE = re.compile(r"\b(?:total(?:l?ing)?|totals|up to|ceiling|overall|in all|all told|combined|"
-                        r"(?:full|whole|entire) (?:deal|contract|programme|program))\b[^$€£¥₹\d]{0,20}$", re.I)
+_TOTAL_CUE = re.compile(
+    r"\b(?:total(?:l?ing)?|totals|up to|ceiling|overall|in all|all told|combined|"
+    r"(?:full|whole|entire) (?:deal|contract|programme|program))\b[^$€£¥₹\d]{0,20}$",
+    re.I,
+)
 # A running total of many deals ("total aid to Ukraine since 2022") is not this deal's total.
 _CUMULATIVE = re.compile(r"\b(?:since|so far|to date|cumulative|altogether|over the (?:past|last))\b")
 _A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
@@ -420,28 +525,38 @@ _A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
 
 def _money_in(s, published_at: datetime | None) -> float | None:
     spelled = _A_BILLION.search(s.low)
-    if spelled:   # "nearly a billion dollars"
+    if spelled:  # "nearly a billion dollars"
         return 1e9 if spelled.group(1) == "billion" else 1e6
     for money in find_money(s.text, published_at):
-        before = s.text[max(0, money.start - 40):money.start]
+        before = s.text[max(0, money.start - 40) : money.start]
         if money.value_usd >= 100_000 and (_VALUE_CUE.search(before) or _VALUE_CUE.search(s.text)):
             return money.value_usd
     return None
 
 
 def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
-    return tuple(dict.fromkeys(m.value_usd for s in draft.sentences + draft.context
-                               for m in find_money(s.text, published_at)
-                               if m.value_usd >= 100_000))
+    return tuple(
+        dict.fromkeys(
+            m.value_usd
+            for s in draft.sentences + draft.context
+            for m in find_money(s.text, published_at)
+            if m.value_usd >= 100_000
+        )
+    )
 
 
-def _value(draft: _Draft, sentences: list, published_at: datetime | None,
-           index: dict[int, int] | None = None) -> float | None:
+def _value(
+    draft: _Draft, sentences: list, published_at: datetime | None, index: dict[int, int] | None = None
+) -> float | None:
     index = index or {}
     # A total beats a phase: "a $439 million first-year contract … could bring the total to $4.5 billion".
-    totals = [m.value_usd for s in draft.sentences if not _CUMULATIVE.search(s.low)
-              for m in find_money(s.text, published_at)
-              if m.value_usd >= 100_000 and _TOTAL_CUE.search(s.text[max(0, m.start - 40):m.start])]
+    totals = [
+        m.value_usd
+        for s in draft.sentences
+        if not _CUMULATIVE.search(s.low)
+        for m in find_money(s.text, published_at)
+        if m.value_usd >= 100_000 and _TOTAL_CUE.search(s.text[max(0, m.start - 40) : m.start])
+    ]
     if totals:
         return max(totals)
     for s in draft.sentences + draft.context:
@@ -456,14 +571,18 @@ def _value(draft: _Draft, sentences: list, published_at: datetime | None,
             continue
         near = any(0 < index.get(id(s), -9) - index.get(id(d), 99) <= 4 for d in draft.sentences)
         if near and _ANAPHORA.search(s.low) and re.search(r"\b(worth|valued at|cost|costing|price)\b", s.low):
-            value = _money_in(s, published_at)   # "The deal, worth about $6.5 billion, also covers …"
+            value = _money_in(s, published_at)  # "The deal, worth about $6.5 billion, also covers …"
             if value:
                 return value
         mentions_system = any(x and x in s.low for x in surfaces) or any(
-            m.group(0).split()[-1].rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low))
-        if mentions_system and re.search(r"\b(for|worth|valued at|at a cost of|costing|cost)\s+(?:about |around |"
-                                         r"nearly |some |up to |over |more than )?(?:us)?[$€£¥₹]|\b(for|worth|"
-                                         r"valued at|cost(?:ing)?)\b[^.]{0,25}\d", s.low):
+            m.group(0).split()[-1].rstrip("s") in nouns for m in _WEAPON_NOUN_RE.finditer(s.low)
+        )
+        if mentions_system and re.search(
+            r"\b(for|worth|valued at|at a cost of|costing|cost)\s+(?:about |around |"
+            r"nearly |some |up to |over |more than )?(?:us)?[$€£¥₹]|\b(for|worth|"
+            r"valued at|cost(?:ing)?)\b[^.]{0,25}\d",
+            s.low,
+        ):
             value = _money_in(s, published_at)
             if value:
                 return value
@@ -489,14 +608,18 @@ def _parties(draft: _Draft, gaz: Gazetteer) -> tuple[tuple[str, ...], tuple[str,
 
 # "The patrol boats to be procured under the contract are 35m long": a sentence describing the
 # deal's kit names systems for it, though it holds no transaction of its own.
-_ANAPHORA = re.compile(r"\b(?:the|this|that|current|same|latest|new) (?:\w+ )?(?:contract|deal|order|agreement|"
-                       r"package|purchase|acquisition|sale)\b|\bunder the (?:\w+ )?(?:contract|deal)\b")
+_ANAPHORA = re.compile(
+    r"\b(?:the|this|that|current|same|latest|new) (?:\w+ )?(?:contract|deal|order|agreement|"
+    r"package|purchase|acquisition|sale)\b|\bunder the (?:\w+ )?(?:contract|deal)\b"
+)
 
 
 # "It also includes combat shotguns and scopes": the sentence after a deal lists more of its kit.
-_INCLUDES = re.compile(r"^\W*(?:it|they|this|these|the (?:[\w-]+ ){0,2}(?:package|sale|deal|order|contract|agreement|"
-                       r"request|approval|licen[cs]e))\s+(?:also\s+)?(?:includes?|included|comprises?|covers?|consists? of|"
-                       r"contains?)\b")
+_INCLUDES = re.compile(
+    r"^\W*(?:it|they|this|these|the (?:[\w-]+ ){0,2}(?:package|sale|deal|order|contract|agreement|"
+    r"request|approval|licen[cs]e))\s+(?:also\s+)?(?:includes?|included|comprises?|covers?|consists? of|"
+    r"contains?)\b"
+)
 
 
 def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[int, int]) -> None:
@@ -507,7 +630,8 @@ def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[in
         if id(s) in used or _TEASER.match(s.text):
             continue
         listing = bool(_INCLUDES.match(s.low)) and any(
-            0 < i - index.get(id(x), -9) <= 6 for d in drafts for x in d.sentences)
+            0 < i - index.get(id(x), -9) <= 6 for d in drafts for x in d.sentences
+        )
         if not (listing or _ANAPHORA.search(s.low)):
             continue
         systems = sentence_systems(s)
@@ -522,7 +646,7 @@ def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[in
             draft.types.setdefault(fold(f.name), f)
 
 
-LEAD_SENTENCES = 3   # the headline and the first sentences of the body
+LEAD_SENTENCES = 3  # the headline and the first sentences of the body
 
 
 def _near(a: _Draft, b: _Draft, index: dict[int, int]) -> bool:
@@ -534,8 +658,9 @@ def _in_lead(draft: _Draft, index: dict[int, int]) -> bool:
     return bool(draft.sentences) and min(index.get(id(x), 0) for x in draft.sentences) <= LEAD_SENTENCES
 
 
-def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
-               published_at: datetime | None = None) -> tuple[list[Deal], list]:
+def find_deals(
+    candidates: list, sentences: list, gaz: Gazetteer, published_at: datetime | None = None
+) -> tuple[list[Deal], list]:
     """Deals reported in an article, and the sentences they came from. `candidates` are the
     sentences the tagger found arms vocabulary and a transaction cue in; `sentences` all of them."""
     drafts: list[_Draft] = []
@@ -560,7 +685,7 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
                 background.append((draft, s, systems))
             continue
         if draft is None and not systems and drafts and 0 <= i - drafts[-1].last_index <= 1:
-            draft = drafts[-1]   # "The deal also covers training": the deal of the sentence before
+            draft = drafts[-1]  # "The deal also covers training": the deal of the sentence before
         if draft is None:
             draft = _Draft()
             drafts.append(draft)
@@ -598,13 +723,32 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
         supplier, recipient = parties[k]
         if draft.systems or not (supplier or recipient):
             continue
-        target = next((j for j, d in enumerate(drafts) if j != k and j not in merged and (d.systems or j < k)
-                       and (parties[j][0] or parties[j][1])
-                       and ((set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient))
-                            or set(parties[j][1]) & set(recipient)
-                            or (_near(d, draft, index) and (not parties[j][1] and recipient and not supplier
-                                                            or not parties[j][0] and supplier and not recipient)))),
-                      None)
+        target = next(
+            (
+                j
+                for j, d in enumerate(drafts)
+                if j != k
+                and j not in merged
+                and (d.systems or j < k)
+                and (parties[j][0] or parties[j][1])
+                and (
+                    (set(parties[j][0]) >= set(supplier) and set(parties[j][1]) >= set(recipient))
+                    or set(parties[j][1]) & set(recipient)
+                    or (
+                        _near(d, draft, index)
+                        and (
+                            not parties[j][1]
+                            and recipient
+                            and not supplier
+                            or not parties[j][0]
+                            and supplier
+                            and not recipient
+                        )
+                    )
+                )
+            ),
+            None,
+        )
         if target is not None:
             drafts[target].sentences.extend(draft.sentences)
             drafts[target].statuses |= draft.statuses
@@ -623,24 +767,37 @@ def find_deals(candidates: list, sentences: list, gaz: Gazetteer,
             continue  # an offer nobody has taken up is not yet a transaction
         if budget_story and not (supplier and recipient and draft.systems):
             continue  # a budget's shopping list is no deal unless a sale between two states is reported
-        if not _in_lead(draft, index) and any(_in_lead(d, index) for j, d in enumerate(drafts) if j not in merged) and not any(
-                _in_lead(d, index) and (set(d.systems) & set(draft.systems) or
-                                        set(p[0] + p[1]) & set(supplier + recipient))
-                for d, p in zip(drafts, parties)):
+        if (
+            not _in_lead(draft, index)
+            and any(_in_lead(d, index) for j, d in enumerate(drafts) if j not in merged)
+            and not any(
+                _in_lead(d, index)
+                and (set(d.systems) & set(draft.systems) or set(p[0] + p[1]) & set(supplier + recipient))
+                for d, p in zip(drafts, parties, strict=False)
+            )
+        ):
             continue  # a story led by one deal: an unrelated deal further down is background
         named = dict(draft.systems)
         for key, f in draft.types.items():
             # Kit named by type beside named systems ("K2 tanks and 155mm ammunition") is part of
             # the deal unless it only restates a named system ("Patriot air defence systems").
             if named and (" " not in f.name or "-made" in f.name or "-built" in f.name):
-                continue   # "helicopters" or "US-made helicopters" beside an AH-64E: the same kit
+                continue  # "helicopters" or "US-made helicopters" beside an AH-64E: the same kit
             if not any(key in other or other in key for other in named):
                 named[key] = f
         systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
         status = min(draft.statuses, key=_PRIORITY.get)
-        deals.append(Deal(systems=systems, supplier=supplier, recipient=recipient, status=status,
-                          evidence=" … ".join(s.text for s in draft.sentences[:3]),
-                          quantity=_quantity(draft), value_usd=_value(draft, sentences, published_at, index),
-                          amounts_usd=_amounts(draft, published_at)))
+        deals.append(
+            Deal(
+                systems=systems,
+                supplier=supplier,
+                recipient=recipient,
+                status=status,
+                evidence=" … ".join(s.text for s in draft.sentences[:3]),
+                quantity=_quantity(draft),
+                value_usd=_value(draft, sentences, published_at, index),
+                amounts_usd=_amounts(draft, published_at),
+            )
+        )
         evidence.extend(draft.sentences)
     return deals, evidence

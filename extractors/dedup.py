@@ -47,7 +47,7 @@ SHINGLE = 5
 SEED = 20261125
 MERGE_EVERY = 20_000
 _WORD = re.compile(r"\w+", re.U)
-_EPOCH = datetime(1970, 1, 1)
+_EPOCH = datetime(1970, 1, 1)  # noqa: DTZ001 (the warehouse stores naive UTC)
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
 
 
@@ -62,7 +62,7 @@ def text_hash(text: str) -> str:
 def shingles(tokens: list[str], size: int = SHINGLE) -> list[str]:
     if len(tokens) < size:
         return [" ".join(tokens)] if tokens else []
-    return [" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)]
+    return [" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)]
 
 
 def reported_shingles(text: str) -> list[str]:
@@ -168,7 +168,9 @@ class _SortedKeys:
         (no re-sort of the base, and one new array rather than several temporaries)."""
         if not self.recent_count:
             return
-        add_keys = np.fromiter((k for k, ps in self.recent.items() for _ in ps), dtype=self.dtype, count=self.recent_count)
+        add_keys = np.fromiter(
+            (k for k, ps in self.recent.items() for _ in ps), dtype=self.dtype, count=self.recent_count
+        )
         add_pos = np.fromiter((p for ps in self.recent.values() for p in ps), dtype=np.int32, count=self.recent_count)
         order = np.argsort(add_keys, kind="stable")
         add_keys, add_pos = add_keys[order], add_pos[order]
@@ -211,9 +213,15 @@ class StoryIndex:
     """Every stored article version, for story assignment. Rebuilt or caught up from the
     warehouse at run start; saved under the data dir so a large index loads in seconds."""
 
-    def __init__(self, threshold: float = 0.5, max_days: int = 7, containment: float = 0.8,
-                 min_jaccard_for_containment: float = 0.2, copy_containment: float = 0.25,
-                 min_shared_shingles: int = 20):
+    def __init__(
+        self,
+        threshold: float = 0.5,
+        max_days: int = 7,
+        containment: float = 0.8,
+        min_jaccard_for_containment: float = 0.2,
+        copy_containment: float = 0.25,
+        min_shared_shingles: int = 20,
+    ):
         self.threshold = threshold
         self.max_days = max_days
         self.containment = containment  # same site: an update with paragraphs added
@@ -243,10 +251,12 @@ class StoryIndex:
         if needed <= capacity:
             return
         new = max(needed, int(capacity * 1.5) + 1024)
+
         def grown(array: np.ndarray) -> np.ndarray:
             out = np.zeros((new,) + array.shape[1:], dtype=array.dtype)
-            out[:self._size] = array[:self._size]
+            out[: self._size] = array[: self._size]
             return out
+
         self._sigs, self._shingles, self._sites = grown(self._sigs), grown(self._shingles), grown(self._sites)
         self._days, self._story, self._article = grown(self._days), grown(self._story), grown(self._article)
 
@@ -257,8 +267,9 @@ class StoryIndex:
             self._story_names.append(story_id)
         return number
 
-    def add(self, article_id: str, story_id: str, canonical_url: str, fp: Fingerprint,
-            published_at: datetime | None) -> int:
+    def add(
+        self, article_id: str, story_id: str, canonical_url: str, fp: Fingerprint, published_at: datetime | None
+    ) -> int:
         """Index one article version; returns its position (the warehouse's `seq`)."""
         position = self._size
         self._grow(position + 1)
@@ -285,18 +296,20 @@ class StoryIndex:
         start, count = self._size, len(rows)
         self._grow(start + count)
         sigs = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.uint32).reshape(count, NUM_PERM)
-        self._sigs[start:start + count] = verify_bits(sigs)
-        self._shingles[start:start + count] = [r[5] or 0 for r in rows]
-        self._sites[start:start + count] = [site_key(r[2]) for r in rows]
-        self._days[start:start + count] = [_day(r[6]) for r in rows]
-        self._story[start:start + count] = [self._story_number(r[1]) for r in rows]
-        self._article[start:start + count] = [r[0].encode() for r in rows]
+        self._sigs[start : start + count] = verify_bits(sigs)
+        self._shingles[start : start + count] = [r[5] or 0 for r in rows]
+        self._sites[start : start + count] = [site_key(r[2]) for r in rows]
+        self._days[start : start + count] = [_day(r[6]) for r in rows]
+        self._story[start : start + count] = [self._story_number(r[1]) for r in rows]
+        self._article[start : start + count] = [r[0].encode() for r in rows]
         self._size += count
         positions = np.arange(start, start + count, dtype=np.int32)
         self.merge()
         keys = band_keys(sigs)
-        self._bands.bulk(np.concatenate([self._bands.keys, keys.ravel()]),
-                         np.concatenate([self._bands.positions, np.repeat(positions, BANDS)]))
+        self._bands.bulk(
+            np.concatenate([self._bands.keys, keys.ravel()]),
+            np.concatenate([self._bands.positions, np.repeat(positions, BANDS)]),
+        )
         for table, values in ((self._urls, [r[2] for r in rows]), (self._hashes, [r[3] for r in rows])):
             keys = np.fromiter((_key64(v) for v in values), dtype=np.uint64, count=count)
             table.bulk(np.concatenate([table.keys, keys]), np.concatenate([table.positions, positions]))
@@ -308,11 +321,11 @@ class StoryIndex:
     # -- lookup --------------------------------------------------------------------------------
 
     def _entry(self, position: int, reason: str, similarity: float | None) -> StoryLink:
-        return StoryLink(self._story_names[self._story[position]], reason, similarity,
-                         self._article[position].decode())
+        return StoryLink(self._story_names[self._story[position]], reason, similarity, self._article[position].decode())
 
-    def assign(self, canonical_url: str, fp: Fingerprint, published_at: datetime | None,
-               new_article_id: str) -> StoryLink:
+    def assign(
+        self, canonical_url: str, fp: Fingerprint, published_at: datetime | None, new_article_id: str
+    ) -> StoryLink:
         """Decide the story of a new article version; does not add it."""
         same_url = self._urls.get(_key64(canonical_url))  # one key: a scalar search is cheapest
         if same_url:
@@ -336,10 +349,14 @@ class StoryIndex:
         smaller = np.maximum(1.0, np.minimum(sizes, fp.n_shingles))
         containment = shared / smaller
         same_site = self._sites[positions] == site_key(canonical_url)
-        joins = in_window & ((jaccard >= self.threshold) | np.where(
-            same_site,
-            (containment >= self.containment) & (jaccard >= self.min_jaccard_for_containment),
-            (containment >= self.copy_containment) & (shared >= self.min_shared_shingles)))
+        joins = in_window & (
+            (jaccard >= self.threshold)
+            | np.where(
+                same_site,
+                (containment >= self.containment) & (jaccard >= self.min_jaccard_for_containment),
+                (containment >= self.copy_containment) & (shared >= self.min_shared_shingles),
+            )
+        )
         if not joins.any():
             return StoryLink(new_article_id, "new_story", None, None)
         best = int(np.argmax(np.where(joins, containment + jaccard, -1.0)))
@@ -359,12 +376,18 @@ class StoryIndex:
         directory.mkdir(parents=True, exist_ok=True)
         n = self._size
         payload = {
-            "format": np.array(INDEX_FORMAT), "sites": self._sites[:n],
-            "sigs": self._sigs[:n], "shingles": self._shingles[:n], "days": self._days[:n],
-            "story": self._story[:n], "article": self._article[:n],
+            "format": np.array(INDEX_FORMAT),
+            "sites": self._sites[:n],
+            "sigs": self._sigs[:n],
+            "shingles": self._shingles[:n],
+            "days": self._days[:n],
+            "story": self._story[:n],
+            "article": self._article[:n],
             "story_names": np.array(self._story_names, dtype="S20"),
-            "url_keys": self._urls.keys, "url_pos": self._urls.positions,
-            "hash_keys": self._hashes.keys, "hash_pos": self._hashes.positions,
+            "url_keys": self._urls.keys,
+            "url_pos": self._urls.positions,
+            "hash_keys": self._hashes.keys,
+            "hash_pos": self._hashes.positions,
         }
         payload["band_keys"], payload["band_pos"] = self._bands.keys, self._bands.positions
         temporary = directory / "story-index.tmp.npz"

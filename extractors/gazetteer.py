@@ -21,10 +21,10 @@ DATA = Path(__file__).parent / "data"
 class Name:
     """One thing a surface form can refer to."""
 
-    kind: str            # weapon_system, country, regime, organization
+    kind: str  # weapon_system, country, regime, organization
     canonical: str
-    category: str | None = None   # weapon category, organisation type
-    country: str | None = None    # origin of a weapon, home of an organisation, issuer of a regime
+    category: str | None = None  # weapon category, organisation type
+    country: str | None = None  # origin of a weapon, home of an organisation, issuer of a regime
     ambiguous: bool = False
 
 
@@ -49,7 +49,7 @@ _ACCENTS = _accent_table()
 
 
 def fold_accents(text: str) -> str:
-    """"Akıncı" → "Akinci", one character for one, so positions stay those of the text."""
+    """ "Akıncı" → "Akinci", one character for one, so positions stay those of the text."""
     return text.translate(_ACCENTS).replace("ı", "i")
 
 
@@ -89,7 +89,7 @@ class Matcher:
             for end, (key, name) in automaton.iter_long(haystack):
                 start = end - len(key) + 1
                 if _is_word_boundary(text, start, end + 1):
-                    found.append(Mention(name, text[start:end + 1], start, end + 1))
+                    found.append(Mention(name, text[start : end + 1], start, end + 1))
         return _longest_non_overlapping(found)
 
 
@@ -128,13 +128,13 @@ class Gazetteer:
     countries: Matcher
     regimes: Matcher
     organizations: Matcher
-    country_names: dict[str, str]          # ISO code -> display name
-    regime_issuers: dict[str, str]         # regime canonical -> sanctioning party display name
-    regime_defaults: dict[str, str]        # sanctioning party -> its regime when none is named
-    regime_target_defaults: dict[str, str] # target country -> its programme when none is named
-    regime_implies: dict[str, list[str]]   # regime -> regimes it implies
-    org_regimes: dict[str, str]            # organisation -> the regime its designations belong to
-    org_parties: dict[str, str]            # organisation -> the party it acts for (UN, EU, or its country)
+    country_names: dict[str, str]  # ISO code -> display name
+    regime_issuers: dict[str, str]  # regime canonical -> sanctioning party display name
+    regime_defaults: dict[str, str]  # sanctioning party -> its regime when none is named
+    regime_target_defaults: dict[str, str]  # target country -> its programme when none is named
+    regime_implies: dict[str, list[str]]  # regime -> regimes it implies
+    org_regimes: dict[str, str]  # organisation -> the regime its designations belong to
+    org_parties: dict[str, str]  # organisation -> the party it acts for (UN, EU, or its country)
 
 
 @lru_cache(maxsize=1)
@@ -142,8 +142,11 @@ def load() -> Gazetteer:
     countries, names = _load_countries()
     regimes, issuers = _load_regimes(names)
     regime_items = _regime_items()
-    org_items = yaml.safe_load((DATA / "organizations.yaml").read_text(encoding="utf-8")) or [] \
-        if (DATA / "organizations.yaml").exists() else []
+    org_items = (
+        yaml.safe_load((DATA / "organizations.yaml").read_text(encoding="utf-8")) or []
+        if (DATA / "organizations.yaml").exists()
+        else []
+    )
     return Gazetteer(
         weapons=_load_weapons(names).finalize(),
         countries=countries.finalize(),
@@ -152,11 +155,16 @@ def load() -> Gazetteer:
         country_names=names,
         regime_issuers=issuers,
         regime_defaults={i["default_for"]: i["name"] for i in regime_items if i.get("default_for")},
-        regime_target_defaults={i["default_for_target"]: i["name"] for i in regime_items if i.get("default_for_target")},
+        regime_target_defaults={
+            i["default_for_target"]: i["name"] for i in regime_items if i.get("default_for_target")
+        },
         regime_implies={i["name"]: list(i["also"]) for i in regime_items if i.get("also")},
         org_regimes={i["name"]: i["regime"] for i in org_items if i.get("regime")},
-        org_parties={i["name"]: i.get("party") or names.get(_country_code(i.get("country"), names) or "", "")
-                     for i in org_items if i.get("party") or i.get("type") in ("government_agency", "sanctions_authority")},
+        org_parties={
+            i["name"]: i.get("party") or names.get(_country_code(i.get("country"), names) or "", "")
+            for i in org_items
+            if i.get("party") or i.get("type") in ("government_agency", "sanctions_authority")
+        },
     )
 
 
@@ -209,8 +217,13 @@ def _load_weapons(names: dict[str, str]) -> Matcher:
             if not canonical:
                 continue
             ambiguous = (row.get("kind_hint") or "").strip().lower() == "ambiguous"
-            name = Name("weapon_system", canonical, category=(row.get("category") or "").strip() or None,
-                        country=_country_code(row.get("origin"), names), ambiguous=ambiguous)
+            name = Name(
+                "weapon_system",
+                canonical,
+                category=(row.get("category") or "").strip() or None,
+                country=_country_code(row.get("origin"), names),
+                ambiguous=ambiguous,
+            )
             surfaces = [canonical] + [a for a in (row.get("aliases") or "").split("|") if a.strip()]
             # "BayraktarTB2", "K-9": the same names written without their spaces or hyphens
             surfaces += [re.sub(r"[ ]", "", x) for x in surfaces if " " in x.strip() and any(c.isdigit() for c in x)]
@@ -246,9 +259,13 @@ def _load_organizations(names: dict[str, str]) -> Matcher:
     if not path.exists():
         return matcher
     for item in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-        name = Name("organization", item["name"], category=item.get("type"),
-                    country=_country_code(item.get("country"), names),
-                    ambiguous=(item.get("kind_hint") or "") == "ambiguous")
+        name = Name(
+            "organization",
+            item["name"],
+            category=item.get("type"),
+            country=_country_code(item.get("country"), names),
+            ambiguous=(item.get("kind_hint") or "") == "ambiguous",
+        )
         for surface in [item["name"]] + list(item.get("aliases") or []):
             matcher.add(str(surface), name, exact=True)
     return matcher

@@ -13,18 +13,68 @@ import yaml
 DATA = Path(__file__).parent / "data" / "fx_rates.yaml"
 
 MULTIPLIERS = {
-    "trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9, "b": 1e9, "million": 1e6, "mn": 1e6,
-    "m": 1e6, "mln": 1e6, "crore": 1e7, "crores": 1e7, "cr": 1e7, "lakh": 1e5, "lakhs": 1e5,
-    "thousand": 1e3, "k": 1e3,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "million": 1e6,
+    "mn": 1e6,
+    "m": 1e6,
+    "mln": 1e6,
+    "crore": 1e7,
+    "crores": 1e7,
+    "cr": 1e7,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "thousand": 1e3,
+    "k": 1e3,
 }
 # Used only when the data file is absent; the data file is the documented source.
-_FALLBACK_RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27, "KRW": 0.00075, "INR": 0.012, "JPY": 0.0067,
-                   "CNY": 0.14, "RUB": 0.011, "TRY": 0.031, "PLN": 0.25, "NOK": 0.094, "SEK": 0.095}
-_FALLBACK_ALIASES = {"$": "USD", "us$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR",
-                     "euros": "EUR", "euro": "EUR", "£": "GBP", "gbp": "GBP", "pounds": "GBP", "won": "KRW",
-                     "krw": "KRW", "rs": "INR", "rs.": "INR", "inr": "INR", "₹": "INR", "rupees": "INR",
-                     "yen": "JPY", "¥": "JPY", "yuan": "CNY", "roubles": "RUB", "rubles": "RUB",
-                     "lira": "TRY", "zlotys": "PLN", "zloty": "PLN", "nok": "NOK", "sek": "SEK"}
+_FALLBACK_RATES = {
+    "USD": 1.0,
+    "EUR": 1.08,
+    "GBP": 1.27,
+    "KRW": 0.00075,
+    "INR": 0.012,
+    "JPY": 0.0067,
+    "CNY": 0.14,
+    "RUB": 0.011,
+    "TRY": 0.031,
+    "PLN": 0.25,
+    "NOK": 0.094,
+    "SEK": 0.095,
+}
+_FALLBACK_ALIASES = {
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "dollars": "USD",
+    "€": "EUR",
+    "eur": "EUR",
+    "euros": "EUR",
+    "euro": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+    "pounds": "GBP",
+    "won": "KRW",
+    "krw": "KRW",
+    "rs": "INR",
+    "rs.": "INR",
+    "inr": "INR",
+    "₹": "INR",
+    "rupees": "INR",
+    "yen": "JPY",
+    "¥": "JPY",
+    "yuan": "CNY",
+    "roubles": "RUB",
+    "rubles": "RUB",
+    "lira": "TRY",
+    "zlotys": "PLN",
+    "zloty": "PLN",
+    "nok": "NOK",
+    "sek": "SEK",
+}
 
 
 @dataclass(frozen=True)
@@ -70,14 +120,20 @@ def rate_table() -> RateTable:
 def _pattern(table: RateTable) -> re.Pattern[str]:
     symbols = sorted((a for a in table.aliases if not a.isalpha() or len(a) <= 3), key=len, reverse=True)
     # Multi-word names count as words after a number too: "2.5 billion U.S. dollars".
-    words = sorted((a for a in table.aliases if re.fullmatch(r"[a-z][a-z. ]*[a-z]", a) and len(a) > 3
-                    or a in ("won", "yen")), key=len, reverse=True)
+    words = sorted(
+        (a for a in table.aliases if re.fullmatch(r"[a-z][a-z. ]*[a-z]", a) and len(a) > 3 or a in ("won", "yen")),
+        key=len,
+        reverse=True,
+    )
     number = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     mult = r"(?:\s*-?\s*(?P<mult>" + "|".join(sorted(MULTIPLIERS, key=len, reverse=True)) + r")\b)?"
     prefix = r"(?P<pre>" + "|".join(re.escape(s) for s in symbols) + r")\s?"
     suffix = r"\s*(?P<post>" + "|".join(re.escape(w) for w in words) + r")\b"
-    return re.compile(rf"(?<![\w$€£¥₹]){prefix}{number}{mult}|\b{number.replace('num', 'num2')}"
-                      rf"{mult.replace('mult', 'mult2')}{suffix}", re.I)
+    return re.compile(
+        rf"(?<![\w$€£¥₹]){prefix}{number}{mult}|\b{number.replace('num', 'num2')}"
+        rf"{mult.replace('mult', 'mult2')}{suffix}",
+        re.I,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +156,7 @@ def find_money(text: str, when: datetime | None = None) -> list[Money]:
         if number_match.start() < seen_end:
             continue
         offset = max(0, number_match.start() - _WINDOW_BEFORE)
-        window = text[offset:number_match.end() + _WINDOW_AFTER]
+        window = text[offset : number_match.end() + _WINDOW_AFTER]
         for match in pattern.finditer(window):
             start, end = offset + match.start(), offset + match.end()
             if start > number_match.end() or end < number_match.start() or start < seen_end:

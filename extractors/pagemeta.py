@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
 # The lookbehind starts a name only at its first letter: without it a long run of name characters
@@ -13,12 +13,22 @@ _META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
 _ATTR = re.compile(r"""(?<![a-zA-Z_:.-])([a-zA-Z_:.-]+)\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))""")
 _HTML_LANG = re.compile(r"<html\b[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.I)
 _JSON_SCRIPT = re.compile(
-    r"<script\b[^>]*type\s*=\s*[\"']application/(?:ld\+)?json[\"'][^>]*>(.*?)</script>", re.I | re.S)
+    r"<script\b[^>]*type\s*=\s*[\"']application/(?:ld\+)?json[\"'][^>]*>(.*?)</script>", re.I | re.S
+)
 _HEAD_LIMIT = 200_000
 
-PUBLISHED_KEYS = ("article:published_time", "og:published_time", "datepublished", "date",
-                  "pubdate", "publishdate", "dc.date", "dc.date.issued", "sailthru.date",
-                  "parsely-pub-date")
+PUBLISHED_KEYS = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dc.date.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+)
 
 
 def meta_tags(html: str) -> dict[str, str]:
@@ -44,7 +54,7 @@ def parse_timestamp(value: str | None) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     return parsed
 
 

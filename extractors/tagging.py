@@ -34,49 +34,70 @@ _DEAL = re.compile(
     r"inducted|inducts|rolls out|rolled out|pa(?:y|ys|id) for|"
     r"(?:notif(?:y|ies|ied)|inform(?:s|ed)?|tells|told) (?:the )?(?:U\.?S\.? )?(?:Congress|lawmakers)|"
     r"(?:aid|assistance) package|package of [\w-]+ (?:military |security )?(?:aid|assistance)|"
-    r"(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)|will (?:soon )?provide)\b", re.I)
+    r"(?:in|of) (?:new |additional |more )?(?:military|security) (?:aid|assistance)|will (?:soon )?provide)\b",
+    re.I,
+)
 # Movement of weapons ("launchers sent to Russia", "tanks reach Ukraine"): an arms transfer only
 # when a weapon system or a weapon noun is in the same sentence.
 _TRANSFER = re.compile(
     r"\b(sent|send|sends|sending|ship(?:s|ped|ping|ment|ments)?|donat\w*|gift\w*|provid\w*|equip|equips|"
-    r"will equip|arriv\w*|reach(?:es|ed)?|seiz\w*|intercept\w*|bound for|handed|hands over|rolled out)\b", re.I)
+    r"will equip|arriv\w*|reach(?:es|ed)?|seiz\w*|intercept\w*|bound for|handed|hands over|rolled out)\b",
+    re.I,
+)
 _WEAPON_NOUN = re.compile(
     r"\b(missiles?|rockets?|rocket launchers?|launchers?|drones?|tanks?|howitzers?|guns|artillery|shells|munitions|"
-    r"ammunition|fighter jets?|warplanes?|combat aircraft|helicopters?|interceptors?|air[- ]defen[cs]e|weapons?|arms)\b", re.I)
+    r"ammunition|fighter jets?|warplanes?|combat aircraft|helicopters?|interceptors?|air[- ]defen[cs]e|weapons?|arms)\b",
+    re.I,
+)
 # Agreements that are not arms deals, whatever else the sentence mentions.
-_OTHER_DEALS = re.compile(r"\b(nuclear|trade|free[- ]trade|peace|ceasefire|grain|climate|gas|energy|debt|tax|"
-                          r"budget|coalition|plea|settlement)\s+(deals?|agreements?|accords?)\b", re.I)
+_OTHER_DEALS = re.compile(
+    r"\b(nuclear|trade|free[- ]trade|peace|ceasefire|grain|climate|gas|energy|debt|tax|"
+    r"budget|coalition|plea|settlement)\s+(deals?|agreements?|accords?)\b",
+    re.I,
+)
 _MILITARY = re.compile(
     r"\b(fighter|fighters|jets?|aircraft|helicopters?|drones?|UAVs?|missiles?|air[- ]defen[cs]e|tanks?|"
     r"howitzers?|artillery|warships?|frigates?|submarines?|corvettes?|destroyers?|armou?red|rocket launchers?|"
     r"munitions|ammunition|shells|weapons?|arms|military equipment|defen[cs]e ministry|ministry of defen[cs]e|"
-    r"air force|navy|army|military|interceptors?|radars?|rifles|systems|launchers?|rockets?|guns|warplanes?)\b", re.I)
+    r"air force|navy|army|military|interceptors?|radars?|rifles|systems|launchers?|rockets?|guns|warplanes?)\b",
+    re.I,
+)
 _SANCTION = re.compile(
     r"\b(sanction\w*|asset freezes?|froze\w*|freez\w* (?:of )?assets|embargo\w*|blacklist\w*|designat\w*|"
     r"(?:export[- ])?control list|revok\w* (?:a |the |its )?licen[cs]es?|general licen[cs]e|entry bans?|"
     r"(?:bar(?:s|red)?|ban(?:s|ned)?) (?:\w+ ){0,3}(?:officials|nationals|citizens|executives|lawmakers)|visa bans?|"
     r"restrictive measures|export controls?|export ban|travel bans?|price cap|secondary tariffs|"
-    r"delist\w*|waiver|evad\w*|evasion|(?:unreliable )?entity list)\b", re.I)
-_STRONG_SANCTION = re.compile(r"\b(sanction\w*|asset freezes?|frozen (?:[\w-]+ ){0,3}assets|free(?:ze|zes|zing) (?:the )?assets|"
-                              r"froze (?:the )?assets|embargo\w*|blacklist\w*|restrictive measures|(?:export[- ])?control list|"
-                              r"revok\w* (?:a |the |its )?licen[cs]es?|entry bans?|visa bans?|"
-                              r"(?:bar(?:s|red)?|ban(?:s|ned)?) (?:\w+ ){0,3}(?:officials|nationals|citizens|executives|lawmakers)|"
-                              r"(?:unreliable )?entity list)\b", re.I)
+    r"delist\w*|waiver|evad\w*|evasion|(?:unreliable )?entity list)\b",
+    re.I,
+)
+_STRONG_SANCTION = re.compile(
+    r"\b(sanction\w*|asset freezes?|frozen (?:[\w-]+ ){0,3}assets|free(?:ze|zes|zing) (?:the )?assets|"
+    r"froze (?:the )?assets|embargo\w*|blacklist\w*|restrictive measures|(?:export[- ])?control list|"
+    r"revok\w* (?:a |the |its )?licen[cs]es?|entry bans?|visa bans?|"
+    r"(?:bar(?:s|red)?|ban(?:s|ned)?) (?:\w+ ){0,3}(?:officials|nationals|citizens|executives|lawmakers)|"
+    r"(?:unreliable )?entity list)\b",
+    re.I,
+)
 _SPORTS = re.compile(
     r"\b(NFL|NBA|NHL|MLB|NCAA|FIFA|UEFA|league|season|coach|quarterback|touchdown|playoffs?|match|"
     r"tournament|athletes?|championship|olympic\w*|federation|club|referee|players?|fans|stadium|"
     r"scored|goal|game|games|Patriots|Hornets|throw|thrower|steak|restaurant|menu|chef|UFC|MMA|bouts?|boxing|"
     r"boxers?|knockout|heavyweight|lightweight|middleweight|welterweight|cyclists?|doping|anti-doping|"
-    r"testing agency|Tour de France|athletic commission|racing|jockey)\b", re.I)
+    r"testing agency|Tour de France|athletic commission|racing|jockey)\b",
+    re.I,
+)
 # Bodies whose "sanctions" are a sport's discipline. Narrower than _SPORTS: "players", "game" and
 # "goal" are common in sanctions prose ("market players", "the goal of the measures").
 _SPORTS_BODY = re.compile(
     r"\b(nfl|nba|nhl|mlb|ncaa|fifa|uefa|ioc|wada|league|tournament|championship|olympic\w*|(?:football|athletics|"
     r"sports?|boxing|cycling|tennis|chess) (?:federation|association|body|union)|club|referee|coach|doping|anti-doping|"
-    r"athletic commission|qualifier|ufc|mma|bouts?|jockey|racing)\b")
+    r"athletic commission|qualifier|ufc|mma|bouts?|jockey|racing)\b"
+)
 # "sanctioned by the European Commission" is a state act, whatever _SANCTION_AS_APPROVAL says of commissions.
-_STATE_BODY = re.compile(r"\b(european commission|council of the (?:eu|european union)|security council|"
-                         r"state department|treasury|commerce department|foreign ministry|government)\b")
+_STATE_BODY = re.compile(
+    r"\b(european commission|council of the (?:eu|european union)|security council|"
+    r"state department|treasury|commerce department|foreign ministry|government)\b"
+)
 _COURT = re.compile(r"\b(judge|court|lawyer|attorney|counsel|disciplinary|bar association)\b", re.I)
 _NOT_ARMS = re.compile(
     r"\b(arms race|merger|takeover|shareholders?|stake in|shares|antitrust|acquisition of|acquire[sd]? (?:the |a )?"
@@ -85,31 +106,48 @@ _NOT_ARMS = re.compile(
     r"widebod\w*|A3[2-8]\dneo|A350|Boeing 7[3-8]7|firefight\w* (?:planes|aircraft)|water[- ]?bomb\w*|"
     r"gun dealers?|gun shops?|gun sales|background checks?|hunting rifles?|civilian firearms|robotic arms?|"
     r"robot arms?|industrial arms?|coat of arms|tank tops?|think tanks?|fish tanks?|septic tanks?|fuel tanks?|"
-    r"gas tanks?|launch\w* (?:\w+ ){0,4}satellites?|launch services|launch contract|non-military|civilian sectors?)\b", re.I)
+    r"gas tanks?|launch\w* (?:\w+ ){0,4}satellites?|launch services|launch contract|non-military|civilian sectors?)\b",
+    re.I,
+)
 # "sanctioned Rs 1,200 crore" or "sanctions a loan": approval of money, not a restrictive measure.
 _SANCTION_AS_APPROVAL = re.compile(
     r"\bsanction(?:s|ed|ing)?\s+(?:an?\s+|the\s+)?(?:additional\s+|new\s+)?(?:Rs\.?|INR|₹|\$|€|£|loans?|grants?|"
     r"funds?|funding|budget|projects?|plans?|construction|recruitment|posts)|\bsanctioned (?:strength|posts|"
     r"budget|amount|capacity|limit|level|cost)|\bsanctioned by (?:the )?[\w ]{0,40}?(?:commission|board|"
     r"authority|body|association|federation|league|council of)|\bsanction(?:s|ed)? (?:a |the )?[\w -]{0,30}?"
-    r"(?:fight|bout|event|race|match|tournament|game|rally|concert|march)\b", re.I)
+    r"(?:fight|bout|event|race|match|tournament|game|rally|concert|march)\b",
+    re.I,
+)
 _EVASION = re.compile(r"\b(breach\w*|violat\w*|evad\w*|evasion|circumvent\w*|smuggl\w*|divert\w*)\b", re.I)
-_VALUE_CONTEXT = re.compile(r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|priced)\b", re.I)
-_EXPORT_CONTROL = re.compile(r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*|restrictions?)\b|"
-                             r"\bban(?:s|ned)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|trade|sales|transfers?)\b"
-                             r"(?:\s+(?:of|with|to)\b)?", re.I)
+_VALUE_CONTEXT = re.compile(
+    r"\b(deal|contract|package|order|agreement|sale|purchase|worth|valued|value|cost|priced)\b", re.I
+)
+_EXPORT_CONTROL = re.compile(
+    r"\bexport(?:s)?[- ](?:controls?|bans?|licen[cs]\w*|restrictions?)\b|"
+    r"\bban(?:s|ned)?\s+(?:on\s+)?(?:all\s+)?(?:[\w-]+\s+){0,4}?(?:exports?|imports?|trade|sales|transfers?)\b"
+    r"(?:\s+(?:of|with|to)\b)?",
+    re.I,
+)
 _TARIFF = re.compile(r"\btariffs?\b", re.I)
 # Trade in parts, chips or oil that feeds a military is a sanctions story, not an arms deal,
 # unless a weapon system or a contract is named.
-_COMPONENTS = re.compile(r"\b(components?|parts|dual-use|machine tools|machin\w+ cent\w+|machinery|electronics|microelectronics|chips|"
-                         r"semiconductors|technology|goods|oil|crude|revenue|financing|payments?)\b", re.I)
-_DEAL_NOUN = re.compile(r"\b(contracts?|orders?|deals?|agreements?|(?:arms|weapons|military|aid|defen[cs]e) package|"
-                        r"sale of|purchase of|procurement|(?:arms|weapons) (?:purchases|sales|deals?|imports|exports))\b", re.I)
+_COMPONENTS = re.compile(
+    r"\b(components?|parts|dual-use|machine tools|machin\w+ cent\w+|machinery|electronics|microelectronics|chips|"
+    r"semiconductors|technology|goods|oil|crude|revenue|financing|payments?)\b",
+    re.I,
+)
+_DEAL_NOUN = re.compile(
+    r"\b(contracts?|orders?|deals?|agreements?|(?:arms|weapons|military|aid|defen[cs]e) package|"
+    r"sale of|purchase of|procurement|(?:arms|weapons) (?:purchases|sales|deals?|imports|exports))\b",
+    re.I,
+)
 # A headline about one company buying another: corporate M&A, whatever the buyer makes.
 _CORPORATE_DEAL = re.compile(
     r"\b(acquir\w*|acquisition|buys?|bought|purchase|merge\w*|merger|takeover|stake|bid for)\b.{0,60}\b("
     r"maker|makers|firm|company|group|business|unit|division|shipbuilder|shipyard|Aerospace|Corp|Inc|plc|AG|"
-    r"Holdings|Industries|Technologies|start-?up)\b", re.I)
+    r"Holdings|Industries|Technologies|start-?up)\b",
+    re.I,
+)
 
 # Verbs whose subject gives and whose object (after "to") receives; and the reverse.
 
@@ -120,12 +158,48 @@ def _fold(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 # Boolean checks run on lower-cased sentences (`_Sentence.low`); positions are never taken from them.
-(_DEAL, _TRANSFER, _WEAPON_NOUN, _OTHER_DEALS, _MILITARY, _SANCTION, _STRONG_SANCTION, _SPORTS, _COURT,
- _NOT_ARMS, _SANCTION_AS_APPROVAL, _EVASION, _VALUE_CONTEXT, _EXPORT_CONTROL, _TARIFF, _COMPONENTS, _DEAL_NOUN,
- _CORPORATE_DEAL) = map(_fold, (
-    _DEAL, _TRANSFER, _WEAPON_NOUN, _OTHER_DEALS, _MILITARY, _SANCTION, _STRONG_SANCTION, _SPORTS, _COURT,
-    _NOT_ARMS, _SANCTION_AS_APPROVAL, _EVASION, _VALUE_CONTEXT, _EXPORT_CONTROL, _TARIFF, _COMPONENTS, _DEAL_NOUN,
-    _CORPORATE_DEAL))
+(
+    _DEAL,
+    _TRANSFER,
+    _WEAPON_NOUN,
+    _OTHER_DEALS,
+    _MILITARY,
+    _SANCTION,
+    _STRONG_SANCTION,
+    _SPORTS,
+    _COURT,
+    _NOT_ARMS,
+    _SANCTION_AS_APPROVAL,
+    _EVASION,
+    _VALUE_CONTEXT,
+    _EXPORT_CONTROL,
+    _TARIFF,
+    _COMPONENTS,
+    _DEAL_NOUN,
+    _CORPORATE_DEAL,
+) = map(
+    _fold,
+    (
+        _DEAL,
+        _TRANSFER,
+        _WEAPON_NOUN,
+        _OTHER_DEALS,
+        _MILITARY,
+        _SANCTION,
+        _STRONG_SANCTION,
+        _SPORTS,
+        _COURT,
+        _NOT_ARMS,
+        _SANCTION_AS_APPROVAL,
+        _EVASION,
+        _VALUE_CONTEXT,
+        _EXPORT_CONTROL,
+        _TARIFF,
+        _COMPONENTS,
+        _DEAL_NOUN,
+        _CORPORATE_DEAL,
+    ),
+)
 _IMPOSE = _fold(IMPOSE)
 _SPECIFIC_WEAPON = re.compile(_WEAPON_NOUN.pattern.replace("|weapons?|arms)", ")"))
 _EMBARGO = re.compile(r"\bembargo")
@@ -134,20 +208,112 @@ _EMBARGO = re.compile(r"\bembargo")
 # pass over the article replaces dozens of regular-expression scans of sentences that cannot match.
 # Each list must cover every way the corresponding patterns above can match.
 _CUE_STEMS = {
-    "deal": ("sell", "sold", "sale", "buy", "bought", "purchas", "procur", "order", "contract", "deal", "deliver",
-             "acquir", "acquisition", "suppl", "export", "import", "transfer", "licensed production",
-             "licenced production", "co-produc", "local production", "foreign military sale", "fms", "package",
-             "signed for", "delivery", "handover", "handed over", "cancel", "stalled", "scrapp", "receiv", "pick",
-             "select", "sign", "ink", "clinch", "finalis", "finaliz", "letter of offer", "letters of offer", "loa",
-             "notified congress", "notif", "inform", "tells", "told", "assistance", "military aid", "provide",
-             "government-to-government", "commission", "induct", "rolls out", "rolled out",
-             "pay", "paid"),
-    "transfer": ("sent", "send", "ship", "donat", "gift", "provid", "equip", "arriv", "reach", "seiz",
-                 "intercept", "bound for", "hand", "rolled out"),
-    "sanction": ("sanction", "freez", "froze", "frozen", "embargo", "blacklist", "designat", "restrictive",
-                 "countermeasure", "restrict", "suspen", "halt", "block", "visa", "travel ban",
-                 "control", "export ban", "revok", "licen", "bar", "ban", "price cap", "tariff", "delist",
-                 "waiver", "evad", "evasion", "entity list", "asset"),
+    "deal": (
+        "sell",
+        "sold",
+        "sale",
+        "buy",
+        "bought",
+        "purchas",
+        "procur",
+        "order",
+        "contract",
+        "deal",
+        "deliver",
+        "acquir",
+        "acquisition",
+        "suppl",
+        "export",
+        "import",
+        "transfer",
+        "licensed production",
+        "licenced production",
+        "co-produc",
+        "local production",
+        "foreign military sale",
+        "fms",
+        "package",
+        "signed for",
+        "delivery",
+        "handover",
+        "handed over",
+        "cancel",
+        "stalled",
+        "scrapp",
+        "receiv",
+        "pick",
+        "select",
+        "sign",
+        "ink",
+        "clinch",
+        "finalis",
+        "finaliz",
+        "letter of offer",
+        "letters of offer",
+        "loa",
+        "notified congress",
+        "notif",
+        "inform",
+        "tells",
+        "told",
+        "assistance",
+        "military aid",
+        "provide",
+        "government-to-government",
+        "commission",
+        "induct",
+        "rolls out",
+        "rolled out",
+        "pay",
+        "paid",
+    ),
+    "transfer": (
+        "sent",
+        "send",
+        "ship",
+        "donat",
+        "gift",
+        "provid",
+        "equip",
+        "arriv",
+        "reach",
+        "seiz",
+        "intercept",
+        "bound for",
+        "hand",
+        "rolled out",
+    ),
+    "sanction": (
+        "sanction",
+        "freez",
+        "froze",
+        "frozen",
+        "embargo",
+        "blacklist",
+        "designat",
+        "restrictive",
+        "countermeasure",
+        "restrict",
+        "suspen",
+        "halt",
+        "block",
+        "visa",
+        "travel ban",
+        "control",
+        "export ban",
+        "revok",
+        "licen",
+        "bar",
+        "ban",
+        "price cap",
+        "tariff",
+        "delist",
+        "waiver",
+        "evad",
+        "evasion",
+        "entity list",
+        "asset",
+    ),
 }
 
 
@@ -186,12 +352,13 @@ class _Sentence:
 
 
 def _parts_of_a_system(s: _Sentence) -> bool:
-    """"F-35 parts", "Patriot components": parts named by their weapon system are arms."""
-    return any(re.match(r"\s+(?:spare\s+)?(?:parts|components|spares)\b", s.text[w.end:w.end + 20], re.I)
-               for w in s.weapons)
+    """ "F-35 parts", "Patriot components": parts named by their weapon system are arms."""
+    return any(
+        re.match(r"\s+(?:spare\s+)?(?:parts|components|spares)\b", s.text[w.end : w.end + 20], re.I) for w in s.weapons
+    )
 
 
-MAX_TAGGED_CHARS = 100_000   # about 15,000 words: longer than any news article
+MAX_TAGGED_CHARS = 100_000  # about 15,000 words: longer than any news article
 _BREAK = re.compile(r"[.!?][\"'”’)]*\s+|\n+")
 _OPENERS = "\"'“‘("
 
@@ -202,18 +369,23 @@ _OPENERS = "\"'“‘("
 _TITLE = re.compile(r"(?:^|[\s(])(?:Mr|Mrs|Ms|Dr|Sen|Rep|Gov|Gen|Lt|Col|Maj|Capt|Sgt|Adm|Cmdr|Brig|St|Prof|Amb)\.$")
 _MONTH = re.compile(r"(?:^|\s)(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.$")
 _COUNTRY_ABBREVIATION = re.compile(r"(?:^|[\s(])(?:U\.S|U\.K|U\.N|U\.A\.E)\.$")
-_SENTENCE_START = re.compile(r"(?:The|A|An|It|Its|He|She|They|We|I|In|On|At|But|And|This|That|These|Those|His|Her|"
-                             r"Their|There|If|When|While|As|After|Before|Officials?|Some|No|Now|So|Yet)\b")
+_SENTENCE_START = re.compile(
+    r"(?:The|A|An|It|Its|He|She|They|We|I|In|On|At|But|And|This|That|These|Those|His|Her|"
+    r"Their|There|If|When|While|As|After|Before|Officials?|Some|No|Now|So|Yet)\b"
+)
 
 
 def _abbreviation_continues(text: str, dot: int, nxt: int) -> bool:
-    before = text[max(0, dot - 12):dot + 1]
+    before = text[max(0, dot - 12) : dot + 1]
     if _TITLE.search(before):
         return True
     if _MONTH.search(before):
-        return text[nxt:nxt + 1].isdigit()
-    return bool(_COUNTRY_ABBREVIATION.search(before)) and text[nxt:nxt + 1].isupper() \
+        return text[nxt : nxt + 1].isdigit()
+    return (
+        bool(_COUNTRY_ABBREVIATION.search(before))
+        and text[nxt : nxt + 1].isupper()
         and not _SENTENCE_START.match(text, nxt)
+    )
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -230,8 +402,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                 continue
             if text[separator.start()] == "." and _abbreviation_continues(text, separator.start(), nxt):
                 continue
-        end = separator.start() + 1 if separator is not None and text[separator.start()] != "\n" else (
-            separator.start() if separator is not None else length)
+        end = (
+            separator.start() + 1
+            if separator is not None and text[separator.start()] != "\n"
+            else (separator.start() if separator is not None else length)
+        )
         chunk = text[start:end]
         if chunk.strip():
             left = start + len(chunk) - len(chunk.lstrip())
@@ -306,15 +481,18 @@ class Tagger:
             result.tags.append(self._tag("arms_deal", arms_evidence, _DEAL))
         if sanction_evidence:
             result.tags.append(self._tag("sanctions", sanction_evidence, _SANCTION))
-        result.entities = self._entities(sentences, result.deals, sanction_evidence, published_at,
-                                         result.sanction_actions)
+        result.entities = self._entities(
+            sentences, result.deals, sanction_evidence, published_at, result.sanction_actions
+        )
         return result
 
     def _read_all(self, full: str) -> list[_Sentence]:
         """Read every sentence: four gazetteer passes and one cue pass over the whole text."""
         spans = sentence_spans(full)
-        found = [_bucket(matcher.find(full), spans) for matcher in
-                 (self.gaz.weapons, self.gaz.countries, self.gaz.regimes, self.gaz.organizations)]
+        found = [
+            _bucket(matcher.find(full), spans)
+            for matcher in (self.gaz.weapons, self.gaz.countries, self.gaz.regimes, self.gaz.organizations)
+        ]
         low = full.lower()
         cues: list[set[str]] = [set() for _ in spans]
         if len(low) == len(full):
@@ -330,15 +508,25 @@ class Tagger:
             cues = [set(_CUE_STEMS) for _ in spans]
         sentences: list[_Sentence] = []
         for i, (start, end) in enumerate(spans):
-            sentences.append(self._read(full[start:end], sentences[-1] if sentences else None,
-                                        [f[i] for f in found], frozenset(cues[i])))
+            sentences.append(
+                self._read(
+                    full[start:end], sentences[-1] if sentences else None, [f[i] for f in found], frozenset(cues[i])
+                )
+            )
         return sentences
 
-    def _read(self, sentence: str, previous: _Sentence | None = None, found: list | None = None,
-              cues: frozenset[str] = frozenset(_CUE_STEMS)) -> _Sentence:
+    def _read(
+        self,
+        sentence: str,
+        previous: _Sentence | None = None,
+        found: list | None = None,
+        cues: frozenset[str] = frozenset(_CUE_STEMS),
+    ) -> _Sentence:
         if found is None:
-            found = [m.find(sentence) for m in (self.gaz.weapons, self.gaz.countries, self.gaz.regimes,
-                                                  self.gaz.organizations)]
+            found = [
+                m.find(sentence)
+                for m in (self.gaz.weapons, self.gaz.countries, self.gaz.regimes, self.gaz.organizations)
+            ]
         found_weapons, found_countries, found_regimes, found_organizations = found
         low = sentence.lower()
         military = None
@@ -346,17 +534,24 @@ class Tagger:
             military = bool(_MILITARY.search(low)) and not _SPORTS.search(low)
         weapons = [m for m in found_weapons if not m.name.ambiguous or military]
         countries = [m for m in found_countries if not m.name.ambiguous or m.start > 0]
-        organizations = [m for m in found_organizations
-                         if not m.name.ambiguous or military or _SANCTION.search(low)]
-        countries = [c for c in countries if not any(o.start <= c.start and c.end <= o.end for o in organizations)
-                     and not sentence.startswith("$", c.end)]   # "US$1.3 billion" is money, not a party
+        organizations = [m for m in found_organizations if not m.name.ambiguous or military or _SANCTION.search(low)]
+        countries = [
+            c
+            for c in countries
+            if not any(o.start <= c.start and c.end <= o.end for o in organizations)
+            and not sentence.startswith("$", c.end)
+        ]  # "US$1.3 billion" is money, not a party
         nearby = {m.name.canonical for m in countries} | {m.name.country for m in organizations}
         if previous is not None:
             nearby |= {m.name.canonical for m in previous.countries} | {m.name.country for m in previous.organizations}
-        regimes = [m for m in found_regimes
-                   if not m.name.ambiguous or m.name.country in nearby
-                   or self.gaz.country_names.get(m.name.country or "") in nearby
-                   or any(self.gaz.country_names.get(c or "") == m.name.country for c in nearby)]
+        regimes = [
+            m
+            for m in found_regimes
+            if not m.name.ambiguous
+            or m.name.country in nearby
+            or self.gaz.country_names.get(m.name.country or "") in nearby
+            or any(self.gaz.country_names.get(c or "") == m.name.country for c in nearby)
+        ]
         return _Sentence(sentence, weapons, countries, regimes, organizations, low, cues)
 
     @staticmethod
@@ -375,17 +570,26 @@ class Tagger:
             # Weapons on the move ("launchers sent to Russia") are a transfer too.
             # Generic "weapons" or traded parts are not enough: cargo checks and component
             # smuggling are sanctions stories.
-            return bool(_TRANSFER.search(stripped)) and bool(s.weapons or _SPECIFIC_WEAPON.search(stripped)) \
-                and (not _COMPONENTS.search(stripped) or _parts_of_a_system(s)) \
-                and not _SPORTS.search(low) and bool(s.countries or s.organizations)
+            return (
+                bool(_TRANSFER.search(stripped))
+                and bool(s.weapons or _SPECIFIC_WEAPON.search(stripped))
+                and (not _COMPONENTS.search(stripped) or _parts_of_a_system(s))
+                and not _SPORTS.search(low)
+                and bool(s.countries or s.organizations)
+            )
         if _SPORTS.search(low) and not s.weapons:
             return False
-        if not s.weapons and not _DEAL_NOUN.search(low) and (
-                _COMPONENTS.search(low) or _STRONG_SANCTION.search(low) or _EVASION.search(low)):
+        if (
+            not s.weapons
+            and not _DEAL_NOUN.search(low)
+            and (_COMPONENTS.search(low) or _STRONG_SANCTION.search(low) or _EVASION.search(low))
+        ):
             return False
         military = bool(s.weapons) or bool(_MILITARY.search(low))
         # An arms deal involves a foreign party or a named system: "the army ordered boots" is not one.
-        return military and (bool(s.weapons) or len({m.name.canonical for m in s.countries}) >= 1 or bool(s.organizations))
+        return military and (
+            bool(s.weapons) or len({m.name.canonical for m in s.countries}) >= 1 or bool(s.organizations)
+        )
 
     @staticmethod
     def _is_sanctions_sentence(s: _Sentence) -> bool:
@@ -394,7 +598,9 @@ class Tagger:
         # A cheap screen; whether a state or bloc acts on a measure is the sanction frame's question
         # (extractors/sanction_frames.py). These senses of the words are never sanctions.
         low = s.low
-        if (_SANCTION_AS_APPROVAL.search(low) and not _STATE_BODY.search(low)) or (_SPORTS_BODY.search(low) and not s.regimes):
+        if (_SANCTION_AS_APPROVAL.search(low) and not _STATE_BODY.search(low)) or (
+            _SPORTS_BODY.search(low) and not s.regimes
+        ):
             return False
         if _COURT.search(low) and not (_EVASION.search(low) or s.regimes):
             return False
@@ -411,8 +617,14 @@ class Tagger:
         quoted = " … ".join(s.text for s in evidence[:3])
         return Tag(tag, score, f"{quoted} [terms: {', '.join(unique_terms[:12])}]")
 
-    def _entities(self, sentences: list[_Sentence], deals: list[Deal], sanctions: list[_Sentence],
-                  published_at: datetime | None, actions: list[SanctionAction] = ()) -> list[Entity]:
+    def _entities(
+        self,
+        sentences: list[_Sentence],
+        deals: list[Deal],
+        sanctions: list[_Sentence],
+        published_at: datetime | None,
+        actions: list[SanctionAction] = (),
+    ) -> list[Entity]:
         entities: dict[tuple, Entity] = {}
 
         def put(entity: Entity) -> None:
@@ -421,8 +633,18 @@ class Tagger:
         in_deal = {system.name for deal in deals for system in deal.systems}
         for s in sentences:
             for m in s.weapons:
-                put(Entity("weapon_system", m.name.canonical, None, None, m.surface, m.name.category,
-                           m.name.canonical in in_deal or deal_frames.article_spelling(m.name.canonical, m.surface) in in_deal))
+                put(
+                    Entity(
+                        "weapon_system",
+                        m.name.canonical,
+                        None,
+                        None,
+                        m.surface,
+                        m.name.category,
+                        m.name.canonical in in_deal
+                        or deal_frames.article_spelling(m.name.canonical, m.surface) in in_deal,
+                    )
+                )
             for m in s.regimes:
                 put(Entity("regime", m.name.canonical, None, None, m.surface))
             for m in s.organizations:
@@ -440,7 +662,9 @@ class Tagger:
         if sanctions:
             for name, role in sanction_roles(actions):
                 put(Entity("country", name, role, None, None))
-                default = (self.gaz.regime_defaults if role == "sanctioning" else self.gaz.regime_target_defaults).get(name)
+                default = (self.gaz.regime_defaults if role == "sanctioning" else self.gaz.regime_target_defaults).get(
+                    name
+                )
                 if default:
                     put(Entity("regime", default, None, None, None))
             for s in sentences:  # "OFAC said …" anywhere in a sanctions story names the SDN list
@@ -451,7 +675,7 @@ class Tagger:
         for regime in [e.name for e in entities.values() if e.kind == "regime"]:
             for implied in self.gaz.regime_implies.get(regime, []):
                 put(Entity("regime", implied, None, None, None))
-        for s in sanctions:   # amounts frozen, fined or paid in the sanctions sentences
+        for s in sanctions:  # amounts frozen, fined or paid in the sanctions sentences
             if _VALUE_CONTEXT.search(s.low) or "frozen" in s.low or "froze" in s.low:
                 for money in find_money(s.text, published_at):
                     if money.value_usd >= 100_000:

@@ -57,7 +57,9 @@ def test_saved_index_answers_like_the_live_one_and_merging_keeps_entries(tmp_pat
 
     assert len(loaded) == 5 and loaded.article_at(4) == "a9"
     probe = fingerprint(_text("s400_copy") + " Provided by Northline Wire.")
-    assert loaded.assign("https://x.example/1", probe, None, "n") == index.assign("https://x.example/1", probe, None, "n")
+    assert loaded.assign("https://x.example/1", probe, None, "n") == index.assign(
+        "https://x.example/1", probe, None, "n"
+    )
     assert loaded.assign("https://wire.example/patriots", probe, None, "n").matched_article_id == "a2"
 
 

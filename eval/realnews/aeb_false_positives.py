@@ -32,10 +32,23 @@ def tagged_stories(path: Path = GROUND_TRUTH, only: str | None = None) -> tuple[
         result = tagger.tag("", body)
         tags = {t.tag: t for t in result.tags if only is None or t.tag == only}
         if tags:
-            found.append({"id": page_id, "url": page.get("url"), "tags": sorted(tags),
-                          "evidence": {k: t.evidence[:400] for k, t in tags.items()},
-                          "deals": [{"systems": [s.name for s in d.systems], "supplier": list(d.supplier),
-                                     "recipient": list(d.recipient), "status": d.status} for d in result.deals]})
+            found.append(
+                {
+                    "id": page_id,
+                    "url": page.get("url"),
+                    "tags": sorted(tags),
+                    "evidence": {k: t.evidence[:400] for k, t in tags.items()},
+                    "deals": [
+                        {
+                            "systems": [s.name for s in d.systems],
+                            "supplier": list(d.supplier),
+                            "recipient": list(d.recipient),
+                            "status": d.status,
+                        }
+                        for d in result.deals
+                    ],
+                }
+            )
     return len(pages), found
 
 
@@ -44,8 +57,10 @@ def main(argv: list[str]) -> int:
     max_arms = int(argv[argv.index("--max-arms") + 1]) if "--max-arms" in argv else 1
     total, found = tagged_stories(only=only)
     arms = [f for f in found if "arms_deal" in f["tags"]]
-    print(f"stories {total}  tagged {len(found)}  arms_deal {len(arms)}  "
-          f"sanctions {sum('sanctions' in f['tags'] for f in found)}")
+    print(
+        f"stories {total}  tagged {len(found)}  arms_deal {len(arms)}  "
+        f"sanctions {sum('sanctions' in f['tags'] for f in found)}"
+    )
     for f in found:
         print(f"\n{f['id'][:12]}  {','.join(f['tags'])}  {f['url']}")
         for deal in f["deals"]:

@@ -35,8 +35,15 @@ DEFAULT_SET = Path(__file__).resolve().parents[2].parent / "shared" / "benchmark
 SYND_SET = DEFAULT_SET.parents[1] / "realsynd" / "clusters.json"
 SYND_LABELS = Path(__file__).resolve().parent / "realsynd_labels.yaml"
 TAGS = ("arms_deal", "sanctions")
-ENTITY_KEYS = ("weapon_systems", "suppliers", "recipients", "sanctioning", "sanction_targets", "regimes",
-               "deal_value_usd")
+ENTITY_KEYS = (
+    "weapon_systems",
+    "suppliers",
+    "recipients",
+    "sanctioning",
+    "sanction_targets",
+    "regimes",
+    "deal_value_usd",
+)
 
 
 def part_of(article_id: str) -> str:
@@ -65,11 +72,17 @@ def load_synd(clusters_path: Path = SYND_SET, labels_path: Path = SYND_LABELS) -
     for cluster in json.loads(clusters_path.read_text()):
         for article in cluster["articles"]:
             label = labels[article["id"]]
-            articles.append({
-                "id": article["id"], "published": article.get("published"), "headline": article.get("headline"),
-                "text": article["text"], "notes": label.get("note", ""),
-                "labels": {tag: bool(label.get(tag)) for tag in TAGS},
-                "entities": {key: label.get(key) for key in ENTITY_KEYS}})
+            articles.append(
+                {
+                    "id": article["id"],
+                    "published": article.get("published"),
+                    "headline": article.get("headline"),
+                    "text": article["text"],
+                    "notes": label.get("note", ""),
+                    "labels": {tag: bool(label.get(tag)) for tag in TAGS},
+                    "entities": {key: label.get(key) for key in ENTITY_KEYS},
+                }
+            )
     return articles
 
 
@@ -90,9 +103,10 @@ def system_matches(label: str, found: Iterable[str]) -> bool:
 @dataclass
 class Prediction:
     """What the system said about one article: its tags, and (role, name) pairs and values."""
+
     tags: set[str]
     systems: set[str] = field(default_factory=set)
-    roles: set[tuple[str, str]] = field(default_factory=set)   # (supplier|recipient|sanctioning|target, name)
+    roles: set[tuple[str, str]] = field(default_factory=set)  # (supplier|recipient|sanctioning|target, name)
     values_usd: list[float] = field(default_factory=list)
     evidence: dict[str, str] = field(default_factory=dict)
 
@@ -114,7 +128,9 @@ def predict_with_tagger() -> Callable[[dict], Prediction]:
             systems={e.name for e in result.entities if e.kind == "weapon_system"},
             roles={(e.role, e.name) for e in result.entities if e.role},
             values_usd=values,
-            evidence={t.tag: t.evidence for t in result.tags})
+            evidence={t.tag: t.evidence for t in result.tags},
+        )
+
     return predict
 
 
@@ -129,8 +145,12 @@ def score(articles: list[dict], predict: Callable[[dict], Prediction], errors: l
     recall = {r: [0, 0] for r in ("supplier", "recipient", "sanctioning", "target")}
     systems_found = systems_total = 0
     values_found = values_total = 0
-    role_keys = {"supplier": "suppliers", "recipient": "recipients", "sanctioning": "sanctioning",
-                 "target": "sanction_targets"}
+    role_keys = {
+        "supplier": "suppliers",
+        "recipient": "recipients",
+        "sanctioning": "sanctioning",
+        "target": "sanction_targets",
+    }
 
     def note(message: str) -> None:
         if errors is not None:
@@ -145,8 +165,10 @@ def score(articles: list[dict], predict: Callable[[dict], Prediction], errors: l
             counts[1] += said and not true
             counts[2] += true and not said
             if said != true:
-                note(f"{article['id']} {tag} {'FP' if said else 'FN'}: {article.get('headline')} | "
-                     f"{got.evidence.get(tag, '')[:240]}")
+                note(
+                    f"{article['id']} {tag} {'FP' if said else 'FN'}: {article.get('headline')} | "
+                    f"{got.evidence.get(tag, '')[:240]}"
+                )
         if not labels.get("arms_deal") and not labels.get("sanctions"):
             lookalikes += 1
             lookalikes_tagged += bool(got.tags)
@@ -182,8 +204,14 @@ def score(articles: list[dict], predict: Callable[[dict], Prediction], errors: l
     def prf(tp: int, fp: int, fn: int) -> dict:
         p = tp / (tp + fp) if tp + fp else 1.0
         r = tp / (tp + fn) if tp + fn else 1.0
-        return {"precision": round(p, 3), "recall": round(r, 3),
-                "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0, "tp": tp, "fp": fp, "fn": fn}
+        return {
+            "precision": round(p, 3),
+            "recall": round(r, 3),
+            "f1": round(2 * p * r / (p + r), 3) if p + r else 0.0,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+        }
 
     return {
         "articles": len(articles),
@@ -203,8 +231,10 @@ def main(argv: list[str]) -> int:
     half = next((a.split("=", 1)[1] for a in argv if a.startswith("--half=")), None)
     errors: list[str] | None = [] if "--errors" in argv else None
     if errors is not None and part not in ("tune", "synd"):
-        print("errors are shown for the tune and synd parts only: the score part is never read for tuning",
-              file=sys.stderr)
+        print(
+            "errors are shown for the tune and synd parts only: the score part is never read for tuning",
+            file=sys.stderr,
+        )
         return 2
     articles = load_synd() if part == "synd" else load(part=part)
     if half:

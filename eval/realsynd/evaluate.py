@@ -81,8 +81,10 @@ def split(clusters: list[dict]) -> dict[str, str]:
     id; the first 40% score. Fixed by the ids alone, so it never drifts."""
     parts = {}
     for kind in sorted({c["kind"] for c in clusters}):
-        ranked = sorted((c["cluster"] for c in clusters if c["kind"] == kind),
-                        key=lambda cid: hashlib.sha1(f"realsynd:{cid}".encode()).hexdigest())
+        ranked = sorted(
+            (c["cluster"] for c in clusters if c["kind"] == kind),
+            key=lambda cid: hashlib.sha1(f"realsynd:{cid}".encode()).hexdigest(),
+        )
         cut = round(len(ranked) * SCORE_SHARE)
         parts.update({cid: "score" if i < cut else "tune" for i, cid in enumerate(ranked)})
     return parts
@@ -90,9 +92,22 @@ def split(clusters: list[dict]) -> dict[str, str]:
 
 def load(path: Path = DEFAULT_SET) -> tuple[list[RealArticle], dict[str, str]]:
     clusters = json.loads(path.read_text(encoding="utf-8"))
-    articles = [RealArticle(a["id"], c["cluster"], c["kind"], a["outlet"], a["outlet"].split(" (")[0].strip(),
-                            a.get("wire"), a.get("credit_line"), a.get("headline"), a.get("published"), a["text"])
-                for c in clusters for a in c["articles"]]
+    articles = [
+        RealArticle(
+            a["id"],
+            c["cluster"],
+            c["kind"],
+            a["outlet"],
+            a["outlet"].split(" (")[0].strip(),
+            a.get("wire"),
+            a.get("credit_line"),
+            a.get("headline"),
+            a.get("published"),
+            a["text"],
+        )
+        for c in clusters
+        for a in c["articles"]
+    ]
     return articles, split(clusters)
 
 
@@ -116,11 +131,16 @@ def creditable(article: RealArticle, cluster: list[RealArticle]) -> bool:
         return False
     if _names_wire(article.credit_line, article.wire):
         return True
-    return any(other.id != article.id and other.wire == article.wire
-               and (other.own_wire_page or _names_wire(other.credit_line, other.wire)) for other in cluster)
+    return any(
+        other.id != article.id
+        and other.wire == article.wire
+        and (other.own_wire_page or _names_wire(other.credit_line, other.wire))
+        for other in cluster
+    )
 
 
 # -- pages -----------------------------------------------------------------------------------
+
 
 def _in_text(piece: str, text: str) -> bool:
     squash = lambda s: re.sub(r"\W+", "", s.lower())  # noqa: E731
@@ -131,8 +151,9 @@ def render_page(article: RealArticle, base: str) -> str:
     """A plain news page: the headline, the credit where the record says the page has one and
     the text does not already carry it, the paragraphs, and a little page chrome."""
     title = article.headline or " ".join(article.text.split()[:10])
-    published = (f'<meta property="article:published_time" content="{article.published}T12:00:00Z">'
-                 if article.published else "")
+    published = (
+        f'<meta property="article:published_time" content="{article.published}T12:00:00Z">' if article.published else ""
+    )
     byline = footer = ""
     for piece in (p.strip() for p in (article.credit_line or "").split(";")):
         if not piece or _in_text(piece, article.text):
@@ -158,9 +179,11 @@ def render_feed(article: RealArticle, base: str) -> str:
     if article.published:
         date = f"<pubDate>{datetime.fromisoformat(article.published).strftime('%a, %d %b %Y 12:00:00 GMT')}</pubDate>"
     link = f"{base}/news/{article.id}.html"
-    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(article.site)}</title>'
-            f"<link>{base}/</link><description>news</description><item><title>{html.escape(title)}</title>"
-            f"<link>{link}</link><guid>{link}</guid>{date}</item></channel></rss>")
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{html.escape(article.site)}</title>'
+        f"<link>{base}/</link><description>news</description><item><title>{html.escape(title)}</title>"
+        f"<link>{link}</link><guid>{link}</guid>{date}</item></channel></rss>"
+    )
 
 
 def _order(articles: list[RealArticle]) -> list[RealArticle]:
@@ -168,6 +191,7 @@ def _order(articles: list[RealArticle]) -> list[RealArticle]:
 
 
 # -- the two modes ---------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -199,17 +223,33 @@ def run_fast(articles: list[RealArticle]) -> dict[str, Outcome]:
         published = extracted.published_at
         link = index.assign(extracted.canonical_url, fp, published, article_id)
         seq = index.add(article_id, link.story_id, extracted.canonical_url, fp, published)
-        rows.append(dict(article_id=article_id, url=url, canonical_url=extracted.canonical_url, source=extracted.source,
-                         title=extracted.title, published_at=published, fetched_at=page.fetched_at, text=extracted.text,
-                         content_hash=fp.content_hash, syndicated_from=extracted.syndicated_from, story_id=link.story_id,
-                         story_reason=link.reason, story_similarity=link.similarity,
-                         story_matched_article_id=link.matched_article_id, version=1, seq=seq))
+        rows.append(
+            dict(
+                article_id=article_id,
+                url=url,
+                canonical_url=extracted.canonical_url,
+                source=extracted.source,
+                title=extracted.title,
+                published_at=published,
+                fetched_at=page.fetched_at,
+                text=extracted.text,
+                content_hash=fp.content_hash,
+                syndicated_from=extracted.syndicated_from,
+                story_id=link.story_id,
+                story_reason=link.reason,
+                story_similarity=link.similarity,
+                story_matched_article_id=link.matched_article_id,
+                version=1,
+                seq=seq,
+            )
+        )
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "lake")
         try:
             warehouse.commit_batch(rows, [], [], [], [], "realsynd")
             view = warehouse.con.execute(
-                "SELECT url, story_id, syndicated_from, story_reason, story_similarity FROM articles").fetchall()
+                "SELECT url, story_id, syndicated_from, story_reason, story_similarity FROM articles"
+            ).fetchall()
         finally:
             warehouse.close()
     return _by_article(view)
@@ -267,30 +307,62 @@ def run_ingest(articles: list[RealArticle]) -> dict[str, Outcome]:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             feeds = Path(tmp) / "feeds.yaml"
-            feeds.write_text(yaml.safe_dump({"feeds": [{"url": s.base + "/feed.xml", "name": s.article.site}
-                                                       for s in sites]}), encoding="utf-8")
+            feeds.write_text(
+                yaml.safe_dump({"feeds": [{"url": s.base + "/feed.xml", "name": s.article.site} for s in sites]}),
+                encoding="utf-8",
+            )
             data_dir = Path(tmp) / "data"
             env = {**os.environ, "PREFECT_HOME": str(Path(tmp) / "prefect")}
             env.pop("PREFECT_API_URL", None)
             newsflow = Path(sys.executable).with_name("newsflow")
-            subprocess.run([str(newsflow), "ingest", "--feeds", str(feeds), "--data-dir", str(data_dir),
-                            "--allow-private-networks", "--all"], check=True, env=env, stdout=subprocess.DEVNULL)
-            output = subprocess.run([str(newsflow), "sql", "--data-dir", str(data_dir), "--format", "json",
-                                     "SELECT url, story_id, syndicated_from, story_reason, story_similarity FROM articles"],
-                                    check=True, env=env, capture_output=True, text=True).stdout
+            subprocess.run(
+                [
+                    str(newsflow),
+                    "ingest",
+                    "--feeds",
+                    str(feeds),
+                    "--data-dir",
+                    str(data_dir),
+                    "--allow-private-networks",
+                    "--all",
+                ],
+                check=True,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            output = subprocess.run(
+                [
+                    str(newsflow),
+                    "sql",
+                    "--data-dir",
+                    str(data_dir),
+                    "--format",
+                    "json",
+                    "SELECT url, story_id, syndicated_from, story_reason, story_similarity FROM articles",
+                ],
+                check=True,
+                env=env,
+                capture_output=True,
+                text=True,
+            ).stdout
     finally:
         for site in sites:
             site.close()
     rows = json.loads(output)
-    return _by_article([(r["url"], r["story_id"], r["syndicated_from"], r["story_reason"], r["story_similarity"])
-                        for r in rows])
+    return _by_article(
+        [(r["url"], r["story_id"], r["syndicated_from"], r["story_reason"], r["story_similarity"]) for r in rows]
+    )
 
 
 # -- scoring ---------------------------------------------------------------------------------
 
+
 def _similarities(a: RealArticle, b: RealArticle) -> dict[str, float]:
     out = {}
-    for name, grams in (("all_words", lambda t: set(shingles(words(t)))), ("reported", lambda t: set(reported_shingles(t)))):
+    for name, grams in (
+        ("all_words", lambda t: set(shingles(words(t)))),
+        ("reported", lambda t: set(reported_shingles(t))),
+    ):
         sa, sb = grams(a.text), grams(b.text)
         shared = len(sa & sb)
         out[f"jaccard_{name}"] = round(shared / max(1, len(sa | sb)), 3)
@@ -304,8 +376,13 @@ def _spread(values: list[float]) -> dict:
     return {"min": min(values), "median": round(statistics.median(values), 3), "max": max(values), "n": len(values)}
 
 
-def score(articles: list[RealArticle], parts: dict[str, str], outcomes: dict[str, Outcome], part: str,
-          show_errors: bool = False) -> dict:
+def score(
+    articles: list[RealArticle],
+    parts: dict[str, str],
+    outcomes: dict[str, Outcome],
+    part: str,
+    show_errors: bool = False,
+) -> dict:
     chosen = [a for a in articles if part == "all" or parts[a.cluster] == part]
     by_cluster: dict[str, list[RealArticle]] = {}
     for article in articles:
@@ -330,9 +407,11 @@ def score(articles: list[RealArticle], parts: dict[str, str], outcomes: dict[str
         if truth != merged:
             sims = _similarities(a, b)
             what = "missed copy pair" if truth else "merged, not copies"
-            errors.append(f"{what}: {a.id} / {b.id} ({a.outlet} / {b.outlet}) "
-                          f"J={sims['jaccard_reported']} C={sims['containment_reported']} "
-                          f"reasons={outcomes[a.id].reason}/{outcomes[b.id].reason}")
+            errors.append(
+                f"{what}: {a.id} / {b.id} ({a.outlet} / {b.outlet}) "
+                f"J={sims['jaccard_reported']} C={sims['containment_reported']} "
+                f"reasons={outcomes[a.id].reason}/{outcomes[b.id].reason}"
+            )
     credit_total = credit_right = uncreditable = uncreditable_right = wrongly_credited = 0
     for article in found:
         got = outcomes[article.id].syndicated_from
@@ -355,20 +434,44 @@ def score(articles: list[RealArticle], parts: dict[str, str], outcomes: dict[str
         reason = outcomes[article.id].reason or "none"
         reasons[reason] = reasons.get(reason, 0) + 1
     report = {
-        "part": part, "clusters": len({a.cluster for a in chosen}), "articles": len(chosen), "missing": len(missing),
-        "pairs": {"copy_pairs": tp + fn, "tp": tp, "fp": fp, "fn": fn,
-                  "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
-                  "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0},
-        "independent_pairs": independent, "independent_pairs_merged": independent_merged,
-        "credit": {"copies": credit_total, "right": credit_right,
-                   "accuracy": round(credit_right / credit_total, 4) if credit_total else 1.0,
-                   "uncreditable_copies": uncreditable, "credited_without_wire": wrongly_credited,
-                   "accuracy_all_copies": round((credit_right + uncreditable_right) / (credit_total + uncreditable), 4)
-                   if credit_total + uncreditable else 1.0},
+        "part": part,
+        "clusters": len({a.cluster for a in chosen}),
+        "articles": len(chosen),
+        "missing": len(missing),
+        "pairs": {
+            "copy_pairs": tp + fn,
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+        },
+        "independent_pairs": independent,
+        "independent_pairs_merged": independent_merged,
+        "credit": {
+            "copies": credit_total,
+            "right": credit_right,
+            "accuracy": round(credit_right / credit_total, 4) if credit_total else 1.0,
+            "uncreditable_copies": uncreditable,
+            "credited_without_wire": wrongly_credited,
+            "accuracy_all_copies": round((credit_right + uncreditable_right) / (credit_total + uncreditable), 4)
+            if credit_total + uncreditable
+            else 1.0,
+        },
         "reasons": reasons,
-        "similarity": {kind: {measure: _spread([p[measure] for p in pairs]) for measure in
-                              ("jaccard_all_words", "containment_all_words", "jaccard_reported", "containment_reported")}
-                       for kind, pairs in kinds.items() if pairs},
+        "similarity": {
+            kind: {
+                measure: _spread([p[measure] for p in pairs])
+                for measure in (
+                    "jaccard_all_words",
+                    "containment_all_words",
+                    "jaccard_reported",
+                    "containment_reported",
+                )
+            }
+            for kind, pairs in kinds.items()
+            if pairs
+        },
     }
     if show_errors:
         report["errors"] = errors + [f"missing: {m}" for m in missing]

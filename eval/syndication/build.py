@@ -17,6 +17,7 @@ Usage:  python eval/syndication/build.py [--out DIR]
 
 Python 3.11, stdlib + PyYAML only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ import re
 import shutil
 import string
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -42,39 +43,55 @@ HERE = Path(__file__).resolve().parent
 # ---------------------------------------------------------------------------
 OUTLETS: dict[str, dict] = {
     "northline-wire": dict(
-        name="Northline Wire", template="wire.html", kind="wire",
+        name="Northline Wire",
+        template="wire.html",
+        kind="wire",
         host="https://www.northline-wire.example",
         url="/world/{y}/{m}/{d}/{slug}-{hex6}/",
-        reporters=["Anneke Holt", "Ravi Subramanyam", "Tomasz Wierzba",
-                   "Lucia Ferreyra", "Daniel Okafor", "Mirela Stan"],
+        reporters=[
+            "Anneke Holt",
+            "Ravi Subramanyam",
+            "Tomasz Wierzba",
+            "Lucia Ferreyra",
+            "Daniel Okafor",
+            "Mirela Stan",
+        ],
         date_fmt="%B %d, %Y %I:%M %p UTC",
         title_fmt="{headline} | Northline Wire",
         self_jsonld=True,
-        chrome=dict(accent="#c8102e", tagline="Facts first, since 1958",
-                    nav=["World", "Business", "Markets", "Defence", "Energy", "Legal", "Tech"],
-                    legal="Northline Wire Ltd"),
+        chrome=dict(
+            accent="#c8102e",
+            tagline="Facts first, since 1958",
+            nav=["World", "Business", "Markets", "Defence", "Energy", "Legal", "Tech"],
+            legal="Northline Wire Ltd",
+        ),
         item_fmt='<li class="ml-item"><a href="{href}">{title}</a></li>',
     ),
     "capital-newswire": dict(
-        name="Capital Newswire", template="wire.html", kind="wire",
+        name="Capital Newswire",
+        template="wire.html",
+        kind="wire",
         host="https://www.capitalnewswire.example",
         url="/article/{slug}-idCN{num8}",
-        reporters=["Harriet Vale", "Oluwaseun Adeyemi", "Marcus Lindqvist",
-                   "Priya Ramaswamy", "Joao Bettencourt"],
+        reporters=["Harriet Vale", "Oluwaseun Adeyemi", "Marcus Lindqvist", "Priya Ramaswamy", "Joao Bettencourt"],
         date_fmt="%d %b %Y, %H:%M GMT",
         title_fmt="{headline} - Capital Newswire",
         self_jsonld=True,
-        chrome=dict(accent="#0a3d62", tagline="The capitals, covered",
-                    nav=["Top News", "Diplomacy", "Security", "Sanctions", "Economy", "Commodities"],
-                    legal="Capital Newswire Group"),
+        chrome=dict(
+            accent="#0a3d62",
+            tagline="The capitals, covered",
+            nav=["Top News", "Diplomacy", "Security", "Sanctions", "Economy", "Commodities"],
+            legal="Capital Newswire Group",
+        ),
         item_fmt='<li class="ml-item"><a href="{href}">{title}</a></li>',
     ),
     "atlas-press": dict(
-        name="Atlas Press Agency", template="agency.html", kind="wire",
+        name="Atlas Press Agency",
+        template="agency.html",
+        kind="wire",
         host="https://www.atlaspress.example",
         url="/en/news/{y}{m}{d}/{slug}",
-        reporters=["Katarina Mehl", "Samir Haddad", "Beatriz Olmo",
-                   "Ilya Novakovic", "Grace Mwangi"],
+        reporters=["Katarina Mehl", "Samir Haddad", "Beatriz Olmo", "Ilya Novakovic", "Grace Mwangi"],
         date_fmt="%Y-%m-%d %H:%M UTC",
         title_fmt="{headline} :: Atlas Press Agency",
         self_jsonld=False,
@@ -82,7 +99,9 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<li><a class="apa-rel" href="{href}">{title}</a></li>',
     ),
     "meridian-herald": dict(
-        name="The Meridian Herald", template="newspaper.html", kind="paper",
+        name="The Meridian Herald",
+        template="newspaper.html",
+        kind="paper",
         host="https://www.meridianherald.example",
         url="/world/{y}/{mon}/{d}/{slug}",
         reporters=["Eleanor Pryce", "Conor Mulcahy", "Anjali Desai", "Felix Brandt"],
@@ -94,7 +113,9 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<li class="mh-popular__item"><a href="{href}">{title}</a></li>',
     ),
     "ordnance-notes": dict(
-        name="Ordnance Notes", template="defence_blog.html", kind="blog",
+        name="Ordnance Notes",
+        template="defence_blog.html",
+        kind="blog",
         host="https://ordnancenotes.example",
         url="/{y}/{m}/{slug}/",
         reporters=["M. Castellane", "Jonah Petrakis", "Ruth Abernethy"],
@@ -106,7 +127,9 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<li class="widget-post"><a href="{href}" rel="bookmark">{title}</a></li>',
     ),
     "tallyhall-markets": dict(
-        name="Tallyhall Markets", template="business.html", kind="business",
+        name="Tallyhall Markets",
+        template="business.html",
+        kind="business",
         host="https://www.tallyhallmarkets.example",
         url="/markets/defence/{slug}-{num6}",
         reporters=["Simone Achterberg", "Kwame Boateng", "Lena Vasquez"],
@@ -118,7 +141,9 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<li class="tm-list__row"><a href="{href}">{title}</a></li>',
     ),
     "horizon-start": dict(
-        name="Horizon Start", template="msn_portal.html", kind="portal",
+        name="Horizon Start",
+        template="msn_portal.html",
+        kind="portal",
         host="https://www.horizonstart.example",
         url="/en-us/news/world/ar-AA{aa}",
         reporters=[],
@@ -130,7 +155,9 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<div class="hs-card"><a class="hs-card__link" href="{href}"><span class="hs-card__title">{title}</span></a></div>',
     ),
     "zephyr-news": dict(
-        name="Zephyr News", template="yahoo_portal.html", kind="portal",
+        name="Zephyr News",
+        template="yahoo_portal.html",
+        kind="portal",
         host="https://news.zephyr.example",
         url="/{slug}-{num9}.html",
         reporters=[],
@@ -142,28 +169,30 @@ OUTLETS: dict[str, dict] = {
         item_fmt='<li class="zn-stream__item"><a href="{href}"><h3>{title}</h3></a></li>',
     ),
     "dunmore-courier": dict(
-        name="The Dunmore Courier", template="regional.html", kind="regional",
+        name="The Dunmore Courier",
+        template="regional.html",
+        kind="regional",
         host="https://www.dunmorecourier.example",
         url="/news/world/{slug}/article_{uuid}.html",
         reporters=["Bridget Tolan"],
         date_fmt="%b %d, %Y",
         title_fmt="{headline} | World | dunmorecourier.example",
         self_jsonld=False,
-        chrome=dict(town="Dunmore", weather="9°C Showers", edition="Dunmore & Lakes edition",
-                    color="#1d4e2c"),
+        chrome=dict(town="Dunmore", weather="9°C Showers", edition="Dunmore & Lakes edition", color="#1d4e2c"),
         copy_byline="Courier staff",
         item_fmt='<li class="tn-headline"><a href="{href}">{title}</a></li>',
     ),
     "riverbend-gazette": dict(
-        name="Riverbend Gazette", template="regional.html", kind="regional",
+        name="Riverbend Gazette",
+        template="regional.html",
+        kind="regional",
         host="https://www.riverbendgazette.example",
         url="/news/nation-world/{slug}/article_{uuid}.html",
         reporters=["Walt Kiernan"],
         date_fmt="%b %d, %Y",
         title_fmt="{headline} | Nation & World | riverbendgazette.example",
         self_jsonld=False,
-        chrome=dict(town="Riverbend", weather="21°C Sunny", edition="Valley edition",
-                    color="#6b2d0f"),
+        chrome=dict(town="Riverbend", weather="21°C Sunny", edition="Valley edition", color="#6b2d0f"),
         copy_byline="Gazette news desk",
         item_fmt='<li class="tn-headline"><a href="{href}">{title}</a></li>',
     ),
@@ -195,9 +224,17 @@ PARA_FMT = {
 }
 
 EDIT_NAMES = {
-    "drop_dateline", "trim_last_paragraph", "trim_last_two", "copy_edit",
-    "provided_by_line", "copyright_line", "via_line", "json_provider",
-    "jsonld_publisher", "insert_chrome_in_body", "update",
+    "drop_dateline",
+    "trim_last_paragraph",
+    "trim_last_two",
+    "copy_edit",
+    "provided_by_line",
+    "copyright_line",
+    "via_line",
+    "json_provider",
+    "jsonld_publisher",
+    "insert_chrome_in_body",
+    "update",
 }
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -238,8 +275,8 @@ def parse_dt(s) -> datetime:
     else:
         dt = datetime.fromisoformat(str(s).replace("Z", "+00:00"))
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
 
 
 def iso(dt: datetime) -> str:
@@ -260,10 +297,16 @@ def make_url(outlet_key: str, headline: str, dt: datetime, seed: str) -> str:
         aa += b36[n % 36]
         n //= 36
     path = o["url"].format(
-        y=f"{dt.year:04d}", m=f"{dt.month:02d}", d=f"{dt.day:02d}",
-        mon=MONTHS[dt.month - 1], slug=slugify(headline), hex6=d[:6],
-        num6=str(num % 10**6).zfill(6), num8=str(num % 10**8).zfill(8),
-        num9=str(num % 10**9).zfill(9), aa=aa,
+        y=f"{dt.year:04d}",
+        m=f"{dt.month:02d}",
+        d=f"{dt.day:02d}",
+        mon=MONTHS[dt.month - 1],
+        slug=slugify(headline),
+        hex6=d[:6],
+        num6=str(num % 10**6).zfill(6),
+        num8=str(num % 10**8).zfill(8),
+        num9=str(num % 10**9).zfill(9),
+        aa=aa,
         uuid=f"{d[:8]}-{d[8:12]}-{d[12:16]}-{d[16:20]}-{d[20:32]}",
     )
     return o["host"] + path
@@ -449,12 +492,29 @@ class Builder:
         author = s.get("byline") or pick_reporter(ok, key)
         paras = list(s["paragraphs"])
         base = self.add_page(
-            page_id=f"{key}@{ok}", outlet=ok, url=url, story_key=key, original_source=src,
-            is_original=True, syndicated_from=None, published=dt, modified=None,
-            version_of=None, kind=kind, headline=s["headline"], author=author,
-            dateline=s.get("dateline"), dateline_source=src, paras=paras,
-            drop_dateline=False, flags=set(), chrome_inserts=[], edits=[],
-            related_to=related_to, version=1, source_url=url,
+            page_id=f"{key}@{ok}",
+            outlet=ok,
+            url=url,
+            story_key=key,
+            original_source=src,
+            is_original=True,
+            syndicated_from=None,
+            published=dt,
+            modified=None,
+            version_of=None,
+            kind=kind,
+            headline=s["headline"],
+            author=author,
+            dateline=s.get("dateline"),
+            dateline_source=src,
+            paras=paras,
+            drop_dateline=False,
+            flags=set(),
+            chrome_inserts=[],
+            edits=[],
+            related_to=related_to,
+            version=1,
+            source_url=url,
         )
         # same-URL updates (new versions of the same article)
         prev = base
@@ -469,12 +529,29 @@ class Builder:
             if udt <= prev.published and prev.modified is None or (prev.modified and udt <= prev.modified):
                 raise BuildError(f"{where}: update must be later than previous version")
             prev = self.add_page(
-                page_id=f"{key}@{ok}#v{n}", outlet=ok, url=url, story_key=key,
-                original_source=src, is_original=True, syndicated_from=None,
-                published=dt, modified=udt, version_of=prev.page_id, kind="update_same_url",
-                headline=cur_head, author=author, dateline=s.get("dateline"),
-                dateline_source=src, paras=cur_paras, drop_dateline=False, flags=set(),
-                chrome_inserts=[], edits=[], related_to=None, version=n, source_url=url,
+                page_id=f"{key}@{ok}#v{n}",
+                outlet=ok,
+                url=url,
+                story_key=key,
+                original_source=src,
+                is_original=True,
+                syndicated_from=None,
+                published=dt,
+                modified=udt,
+                version_of=prev.page_id,
+                kind="update_same_url",
+                headline=cur_head,
+                author=author,
+                dateline=s.get("dateline"),
+                dateline_source=src,
+                paras=cur_paras,
+                drop_dateline=False,
+                flags=set(),
+                chrome_inserts=[],
+                edits=[],
+                related_to=None,
+                version=n,
+                source_url=url,
             )
             self.stats["same_url_updates"] = self.stats.get("same_url_updates", 0) + 1
         # new-URL updates by the same wire ("UPDATE 1-...")
@@ -488,17 +565,33 @@ class Builder:
             if pos is None:
                 np_ = np_ + add
             else:
-                np_ = np_[: pos + 1] + add + np_[pos + 1:]
+                np_ = np_[: pos + 1] + add + np_[pos + 1 :]
             udt = parse_dt(u["published"])
             uurl = make_url(ok, u["headline"], udt, f"{key}@{ok}~u{n}")
             self.add_page(
-                page_id=f"{key}@{ok}~u{n}", outlet=ok, url=uurl, story_key=key,
-                original_source=src, is_original=True, syndicated_from=None,
-                published=udt, modified=None, version_of=None, kind="update_new_url",
-                headline=u["headline"], author=u.get("byline", author),
-                dateline=u.get("dateline", s.get("dateline")), dateline_source=src,
-                paras=np_, drop_dateline=False, flags=set(), chrome_inserts=[], edits=[],
-                related_to=None, version=1, source_url=uurl,
+                page_id=f"{key}@{ok}~u{n}",
+                outlet=ok,
+                url=uurl,
+                story_key=key,
+                original_source=src,
+                is_original=True,
+                syndicated_from=None,
+                published=udt,
+                modified=None,
+                version_of=None,
+                kind="update_new_url",
+                headline=u["headline"],
+                author=u.get("byline", author),
+                dateline=u.get("dateline", s.get("dateline")),
+                dateline_source=src,
+                paras=np_,
+                drop_dateline=False,
+                flags=set(),
+                chrome_inserts=[],
+                edits=[],
+                related_to=None,
+                version=1,
+                source_url=uurl,
             )
             self.stats["new_url_updates"] = self.stats.get("new_url_updates", 0) + 1
         # copies
@@ -529,14 +622,20 @@ class Builder:
         for name, arg in edits:
             if name == "copy_edit":
                 paras = apply_replacements(paras, arg, where + " copy_edit")
-        for name, arg in edits:
+        for name, _arg in edits:
             if name == "trim_last_paragraph":
                 paras = paras[:-1]
             elif name == "trim_last_two":
                 paras = paras[:-2]
         for name, arg in edits:
-            if name in ("provided_by_line", "copyright_line", "via_line",
-                        "json_provider", "jsonld_publisher", "drop_dateline"):
+            if name in (
+                "provided_by_line",
+                "copyright_line",
+                "via_line",
+                "json_provider",
+                "jsonld_publisher",
+                "drop_dateline",
+            ):
                 flags.add(name)
             elif name == "insert_chrome_in_body":
                 items = arg if isinstance(arg, list) else [arg]
@@ -544,9 +643,13 @@ class Builder:
                     if it is None:
                         inserts += [dict(after=1, kind="ad"), dict(after=3, kind="read_more")]
                     elif isinstance(it, dict):
-                        inserts.append(dict(after=int(it.get("after", 1)),
-                                            kind=it.get("kind", "text" if "text" in it else "ad"),
-                                            text=it.get("text")))
+                        inserts.append(
+                            dict(
+                                after=int(it.get("after", 1)),
+                                kind=it.get("kind", "text" if "text" in it else "ad"),
+                                text=it.get("text"),
+                            )
+                        )
                     else:
                         raise BuildError(f"{where}: bad insert_chrome_in_body arg {it!r}")
         o = OUTLETS[ok]
@@ -557,14 +660,30 @@ class Builder:
             author = fmt.format(author=base.author)
             author_name = base.author if "{author}" in fmt else author
         self.add_page(
-            page_id=f"{key}@{ok}", outlet=ok, url=url, story_key=key,
-            original_source=base.original_source, is_original=False,
-            syndicated_from=base.original_source, published=dt, modified=None,
-            version_of=None, kind="copy", headline=c["headline"], author=author,
+            page_id=f"{key}@{ok}",
+            outlet=ok,
+            url=url,
+            story_key=key,
+            original_source=base.original_source,
+            is_original=False,
+            syndicated_from=base.original_source,
+            published=dt,
+            modified=None,
+            version_of=None,
+            kind="copy",
+            headline=c["headline"],
+            author=author,
             author_name=author_name,
-            dateline=base.dateline, dateline_source=base.original_source, paras=paras,
-            drop_dateline="drop_dateline" in flags, flags=flags, chrome_inserts=inserts,
-            edits=names, related_to=None, version=1, source_url=base.url,
+            dateline=base.dateline,
+            dateline_source=base.original_source,
+            paras=paras,
+            drop_dateline="drop_dateline" in flags,
+            flags=flags,
+            chrome_inserts=inserts,
+            edits=names,
+            related_to=None,
+            version=1,
+            source_url=base.url,
         )
         self.stats["copies"] = self.stats.get("copies", 0) + 1
 
@@ -612,8 +731,14 @@ class Builder:
     def body_paragraphs(self, page: Page) -> list[str]:
         paras = list(page.paras)
         if not page.drop_dateline:
-            paras[0] = dateline_prefix(page.outlet if page.is_original else source_outlet(page.original_source),
-                                       page.dateline, page.dateline_source) + paras[0]
+            paras[0] = (
+                dateline_prefix(
+                    page.outlet if page.is_original else source_outlet(page.original_source),
+                    page.dateline,
+                    page.dateline_source,
+                )
+                + paras[0]
+            )
         return paras
 
     def render(self, page: Page) -> str:
@@ -625,8 +750,10 @@ class Builder:
         ritems = self.related_items(page, 3, "readmore:")
         r_i = 0
         pfmt = PARA_FMT[o["template"]]
+
         def para(inner_html: str, _i: int) -> str:
             return pfmt.format(i=len(parts), text=inner_html)
+
         for i, ptxt in enumerate(paras):
             parts.append(para(esc(ptxt), i))
             for ins in inserts:
@@ -656,21 +783,28 @@ class Builder:
         modified_iso = iso(page.modified) if page.modified else published_iso
         head_extra = []
         if "jsonld_publisher" in page.flags:
-            ld = {"@context": "https://schema.org", "@type": "NewsArticle",
-                  "headline": page.headline, "datePublished": published_iso,
-                  "dateModified": modified_iso,
-                  "author": {"@type": "Person", "name": getattr(page, "author_name", page.author)},
-                  "publisher": {"@type": "Organization", "name": src},
-                  "mainEntityOfPage": page.url}
+            ld = {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": page.headline,
+                "datePublished": published_iso,
+                "dateModified": modified_iso,
+                "author": {"@type": "Person", "name": getattr(page, "author_name", page.author)},
+                "publisher": {"@type": "Organization", "name": src},
+                "mainEntityOfPage": page.url,
+            }
             head_extra.append(f'<script type="application/ld+json">{json_script(ld)}</script>')
         elif o["self_jsonld"]:
-            ld = {"@context": "https://schema.org", "@type": "NewsArticle",
-                  "headline": page.headline, "datePublished": published_iso,
-                  "dateModified": modified_iso,
-                  "author": [{"@type": "Person", "name": getattr(page, "author_name", page.author)}],
-                  "publisher": {"@type": "Organization", "name": o["name"],
-                                "url": o["host"] + "/"},
-                  "url": page.url}
+            ld = {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": page.headline,
+                "datePublished": published_iso,
+                "dateModified": modified_iso,
+                "author": [{"@type": "Person", "name": getattr(page, "author_name", page.author)}],
+                "publisher": {"@type": "Organization", "name": o["name"], "url": o["host"] + "/"},
+                "url": page.url,
+            }
             head_extra.append(f'<script type="application/ld+json">{json_script(ld)}</script>')
         body_end = ""
         if "json_provider" in page.flags:
@@ -692,16 +826,28 @@ class Builder:
         nav_html = "".join(f'<li><a href="{attr(o["host"])}/{slugify(x)}">{esc(x)}</a></li>' for x in nav)
         values = dict(
             title=esc(o["title_fmt"].format(headline=page.headline)),
-            og_title=attr(page.headline), headline=esc(page.headline),
-            site_name=attr(o["name"]), site_name_text=esc(o["name"]),
-            url=attr(page.url), canonical=attr(page.url), host=attr(o["host"]),
-            published_iso=published_iso, modified_iso=modified_iso,
-            date_display=esc(date_display), updated_display=esc(updated_display),
-            author=esc(page.author), author_attr=attr(getattr(page, "author_name", page.author)),
-            description=attr(description), body=body_html,
-            provided_by=provided_by, attribution_footer="\n        ".join(footer_attr),
-            head_extra="\n  ".join(head_extra), body_end=body_end,
-            sidebar_items=sidebar_items, more_items=more_items, nav=nav_html,
+            og_title=attr(page.headline),
+            headline=esc(page.headline),
+            site_name=attr(o["name"]),
+            site_name_text=esc(o["name"]),
+            url=attr(page.url),
+            canonical=attr(page.url),
+            host=attr(o["host"]),
+            published_iso=published_iso,
+            modified_iso=modified_iso,
+            date_display=esc(date_display),
+            updated_display=esc(updated_display),
+            author=esc(page.author),
+            author_attr=attr(getattr(page, "author_name", page.author)),
+            description=attr(description),
+            body=body_html,
+            provided_by=provided_by,
+            attribution_footer="\n        ".join(footer_attr),
+            head_extra="\n  ".join(head_extra),
+            body_end=body_end,
+            sidebar_items=sidebar_items,
+            more_items=more_items,
+            nav=nav_html,
             year=str(page.published.year),
             page_hash=h(page.page_id)[:10],
             **{k: esc(str(v)) for k, v in chrome.items()},
@@ -710,7 +856,7 @@ class Builder:
         try:
             return tpl.substitute(values)
         except (KeyError, ValueError) as e:
-            raise BuildError(f"template {o['template']} for {page.page_id}: {e!r}")
+            raise BuildError(f"template {o['template']} for {page.page_id}: {e!r}") from e
 
     # -- output -------------------------------------------------------------
     def write(self):
@@ -746,7 +892,7 @@ class Builder:
         labels = [json.loads(l) for l in (self.out_dir / "labels.jsonl").read_text(encoding="utf-8").splitlines()]
         assert len(labels) == len(self.pages)
         by_id = {l["page_id"]: l for l in labels}
-        for l, p in zip(labels, self.pages):
+        for l, p in zip(labels, self.pages, strict=False):
             fp = self.out_dir / l["path"]
             text = fp.read_text(encoding="utf-8")
             chk = _PageCheck(BODY_MARKERS[OUTLETS[l["outlet"]]["template"]])
@@ -838,8 +984,7 @@ class _PageCheck(HTMLParser):
         m = []
         if self.html_lang != "en":
             m.append("html lang=en")
-        for name in ("title", "og_title", "og_site_name", "og_url", "canonical",
-                     "published_time", "author_meta"):
+        for name in ("title", "og_title", "og_site_name", "og_url", "canonical", "published_time", "author_meta"):
             if not getattr(self, name):
                 m.append(name)
         if not self.body_text.strip():
@@ -868,8 +1013,10 @@ def main(argv=None):
     stories_with_updates = sum(1 for s in b.stories if s.get("updates"))
     stories_with_new_url = sum(1 for s in b.stories if s.get("new_url_updates"))
     n_story_keys = len({l["story_key"] for l in labels})
-    print(f"stories.yaml stories: {len(b.stories)} "
-          f"(copies per story: 0->{dist[0]}, 1->{dist[1]}, 2->{dist[2]}, 3->{dist[3]})")
+    print(
+        f"stories.yaml stories: {len(b.stories)} "
+        f"(copies per story: 0->{dist[0]}, 1->{dist[1]}, 2->{dist[2]}, 3->{dist[3]})"
+    )
     print(f"stories with same-URL updates: {stories_with_updates}; with new-URL updates: {stories_with_new_url}")
     print(f"independent pairs: {len(b.pairs)}; anniversary pieces: {len(b.anniversaries)}")
     print(f"pages: {len(labels)}  distinct story keys: {n_story_keys}  outlets: {len({l['outlet'] for l in labels})}")

@@ -11,11 +11,10 @@ import itertools
 import json
 import subprocess
 import sys
-import time
-from datetime import datetime, timezone
-from pathlib import Path
-
 import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from extractors.article import extract_article
 from extractors.dedup import StoryIndex, article_id_for, fingerprint
@@ -46,7 +45,7 @@ def run(show_errors: bool = False) -> dict:
     page_article: dict[str, tuple[str, int]] = {}
     for label in labels:
         html = (OUT / label["path"]).read_text(encoding="utf-8")
-        fetched = datetime.fromisoformat(label["published"].replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+        fetched = datetime.fromisoformat(label["published"].replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
         page = Page(label["page_id"], label["url"], label["url"], (), 200, "text/html", html, fetched)
         started = time.perf_counter()
         article = extract_article(page)
@@ -66,11 +65,24 @@ def run(show_errors: bool = False) -> dict:
             seq = index.add(article_id, link.story_id, article.canonical_url, fp, article.published_at or fetched)
             hashes[article_id] = fp.content_hash
             version = sum(1 for r in rows if r["article_id"] == article_id) + 1
-            rows.append(dict(article_id=article_id, url=article.url, canonical_url=article.canonical_url,
-                             source=article.source, title=article.title, published_at=article.published_at or fetched,
-                             fetched_at=fetched, text=article.text, content_hash=fp.content_hash,
-                             syndicated_from=article.syndicated_from, story_id=link.story_id,
-                             story_reason=link.reason, version=version, seq=seq))
+            rows.append(
+                dict(
+                    article_id=article_id,
+                    url=article.url,
+                    canonical_url=article.canonical_url,
+                    source=article.source,
+                    title=article.title,
+                    published_at=article.published_at or fetched,
+                    fetched_at=fetched,
+                    text=article.text,
+                    content_hash=fp.content_hash,
+                    syndicated_from=article.syndicated_from,
+                    story_id=link.story_id,
+                    story_reason=link.reason,
+                    version=version,
+                    seq=seq,
+                )
+            )
         page_article[label["page_id"]] = (article_id, 0)
         assign_seconds += time.perf_counter() - started
         story_of[label["page_id"]] = link.story_id
@@ -99,34 +111,56 @@ def run(show_errors: bool = False) -> dict:
         fp_ += predicted and not truth
         fn += truth and not predicted
         if truth != predicted:
-            errors.append(f"{'merged' if predicted else 'split'}: {a['page_id']} ({a['kind']}) / {b['page_id']} ({b['kind']})")
-        if predicted and not truth and "independent" in (a["kind"], b["kind"]) and \
-                (a.get("related_to") == b["story_key"] or b.get("related_to") == a["story_key"]):
+            errors.append(
+                f"{'merged' if predicted else 'split'}: {a['page_id']} ({a['kind']}) / {b['page_id']} ({b['kind']})"
+            )
+        if (
+            predicted
+            and not truth
+            and "independent" in (a["kind"], b["kind"])
+            and (a.get("related_to") == b["story_key"] or b.get("related_to") == a["story_key"])
+        ):
             independent_merged += 1
-    independent_pairs = sum(1 for a, b in itertools.combinations(found, 2)
-                            if a["kind"] == b["kind"] == "independent" and a.get("related_to") == b["story_key"])
+    independent_pairs = sum(
+        1
+        for a, b in itertools.combinations(found, 2)
+        if a["kind"] == b["kind"] == "independent" and a.get("related_to") == b["story_key"]
+    )
     copies = [label for label in found if label["syndicated_from"]]
     right = sum(1 for label in copies if attributed[label["page_id"]] == label["syndicated_from"])
     originals = [label for label in found if not label["syndicated_from"]]
     false_credit = sum(1 for label in originals if attributed[label["page_id"]] is not None)
     for label in copies:
         if attributed[label["page_id"]] != label["syndicated_from"]:
-            errors.append(f"attribution {label['page_id']}: {attributed[label['page_id']]!r} != {label['syndicated_from']!r}")
+            errors.append(
+                f"attribution {label['page_id']}: {attributed[label['page_id']]!r} != {label['syndicated_from']!r}"
+            )
     for label in originals:
         if attributed[label["page_id"]] is not None:
             errors.append(f"false credit {label['page_id']} ({label['kind']}): {attributed[label['page_id']]!r}")
     report = {
-        "pages": len(labels), "extraction_failures": len(failures),
-        "pairs": {"tp": tp, "fp": fp_, "fn": fn,
-                  "precision": round(tp / (tp + fp_), 4) if tp + fp_ else 1.0,
-                  "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0},
+        "pages": len(labels),
+        "extraction_failures": len(failures),
+        "pairs": {
+            "tp": tp,
+            "fp": fp_,
+            "fn": fn,
+            "precision": round(tp / (tp + fp_), 4) if tp + fp_ else 1.0,
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+        },
         "independent_same_event_pairs": independent_pairs,
         "independent_pairs_merged": independent_merged,
-        "attribution": {"copies": len(copies), "right": right, "accuracy": round(right / len(copies), 4) if copies else 1.0,
-                        "originals_falsely_credited": false_credit},
+        "attribution": {
+            "copies": len(copies),
+            "right": right,
+            "accuracy": round(right / len(copies), 4) if copies else 1.0,
+            "originals_falsely_credited": false_credit,
+        },
         "reasons": {r: list(reason_of.values()).count(r) for r in sorted(set(reason_of.values()))},
-        "ms_per_page": {"extract": round(1000 * extract_seconds / len(found), 2),
-                        "fingerprint_and_assign": round(1000 * assign_seconds / len(found), 3)},
+        "ms_per_page": {
+            "extract": round(1000 * extract_seconds / len(found), 2),
+            "fingerprint_and_assign": round(1000 * assign_seconds / len(found), 3),
+        },
     }
     if show_errors:
         report["errors"] = errors
@@ -135,6 +169,7 @@ def run(show_errors: bool = False) -> dict:
 
 # -- baselines the issue names, on the same extracted texts -------------------------------------
 
+
 def _pairwise(labels: list[dict], same: dict[tuple[str, str], bool]) -> dict:
     tp = fp_ = fn = 0
     for a, b in itertools.combinations(labels, 2):
@@ -142,7 +177,10 @@ def _pairwise(labels: list[dict], same: dict[tuple[str, str], bool]) -> dict:
         tp += truth and predicted
         fp_ += predicted and not truth
         fn += truth and not predicted
-    return {"precision": round(tp / (tp + fp_), 4) if tp + fp_ else 1.0, "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0}
+    return {
+        "precision": round(tp / (tp + fp_), 4) if tp + fp_ else 1.0,
+        "recall": round(tp / (tp + fn), 4) if tp + fn else 1.0,
+    }
 
 
 def _simhash(tokens: set[str]) -> int:
@@ -169,16 +207,22 @@ def baselines() -> dict:
         if isinstance(article, Failure):
             continue
         grams = set(shingles(words(article.text)))
-        info[label["page_id"]] = (canonicalize_url(article.canonical_url), article.source,
-                                  " ".join(words(article.title or "")), grams, _simhash(grams),
-                                  datetime.fromisoformat(label["published"].replace("Z", "+00:00")))
+        info[label["page_id"]] = (
+            canonicalize_url(article.canonical_url),
+            article.source,
+            " ".join(words(article.title or "")),
+            grams,
+            _simhash(grams),
+            datetime.fromisoformat(label["published"].replace("Z", "+00:00")),
+        )
     kept = [label for label in labels if label["page_id"] in info]
     rules = {"url_or_title_same_source_7d": {}, "simhash_hamming_le_3": {}, "jaccard_5shingle_ge_0.6": {}}
     for a, b in itertools.combinations(kept, 2):
         ia, ib = info[a["page_id"]], info[b["page_id"]]
         key = (a["page_id"], b["page_id"])
         rules["url_or_title_same_source_7d"][key] = ia[0] == ib[0] or (
-            ia[1] == ib[1] and ia[2] == ib[2] and abs((ia[5] - ib[5]).days) <= 7)
+            ia[1] == ib[1] and ia[2] == ib[2] and abs((ia[5] - ib[5]).days) <= 7
+        )
         rules["simhash_hamming_le_3"][key] = bin(ia[4] ^ ib[4]).count("1") <= 3
         union = len(ia[3] | ib[3])
         rules["jaccard_5shingle_ge_0.6"][key] = union > 0 and len(ia[3] & ib[3]) / union >= 0.6

@@ -20,9 +20,20 @@ from extractors.tagging import Tagger
 
 HERE = Path(__file__).parent
 LABEL_RATES_DATE = datetime(2024, 7, 1)
-REGIME_VOCABULARY = {"CAATSA", "OFAC SDN", "EU sanctions", "UK sanctions", "UN Security Council sanctions", "Entity List",
-                     "Magnitsky", "Arms embargo", "Oil price cap", "Executive Order 14024", "Iran sanctions",
-                     "North Korea sanctions"}
+REGIME_VOCABULARY = {
+    "CAATSA",
+    "OFAC SDN",
+    "EU sanctions",
+    "UK sanctions",
+    "UN Security Council sanctions",
+    "Entity List",
+    "Magnitsky",
+    "Arms embargo",
+    "Oil price cap",
+    "Executive Order 14024",
+    "Iran sanctions",
+    "North Korea sanctions",
+}
 ROLE_KEYS = {"suppliers": "supplier", "recipients": "recipient", "sanctioning": "sanctioning", "targets": "target"}
 KIND_KEYS = {"weapon_systems": "weapon_system", "regimes": "regime"}
 
@@ -30,8 +41,14 @@ KIND_KEYS = {"weapon_systems": "weapon_system", "regimes": "regime"}
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(2 * p * r / (p + r) if p + r else 0.0, 3),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = None) -> dict:
@@ -85,7 +102,9 @@ def evaluate(articles: list[dict], tagger: Tagger, errors: list[str] | None = No
     report["hard_negatives"] = hard_negatives
     report["entities"] = {kind: _prf(*counts) for kind, counts in sorted(entity_counts.items())}
     role_tp = sum(entity_counts[f"country:{r}"][0] for r in ("supplier", "recipient"))
-    role_total = sum(entity_counts[f"country:{r}"][0] + entity_counts[f"country:{r}"][2] for r in ("supplier", "recipient"))
+    role_total = sum(
+        entity_counts[f"country:{r}"][0] + entity_counts[f"country:{r}"][2] for r in ("supplier", "recipient")
+    )
     report["supplier_recipient_accuracy"] = round(role_tp / role_total, 3) if role_total else 1.0
     report["values_within_5pct"] = round(values_right / values_stated, 3) if values_stated else 1.0
     report["values_stated"] = values_stated
@@ -117,7 +136,7 @@ def main() -> None:
     which = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("-") else "all"
     show_errors = "--errors" in sys.argv
     tagger = Tagger.default()
-    for split in (["dev", "dev2", "heldout"] if which == "all" else [which]):
+    for split in ["dev", "dev2", "heldout"] if which == "all" else [which]:
         errors: list[str] | None = [] if show_errors and split != "heldout" else None
         report = evaluate(load(split), tagger, errors)
         print(f"== {split} (tagger {tagger.version})")
