@@ -36,7 +36,7 @@ class DaskExtractor:
         self._runner: Any = None  # an entered DaskTaskRunner
 
     def _make_runner(self) -> Any:
-        from prefect_dask import DaskTaskRunner
+        from prefect_dask.task_runners import DaskTaskRunner
 
         if self.settings.dask_address:
             return DaskTaskRunner(address=self.settings.dask_address)

@@ -15,16 +15,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from extractors import feeds as feed_poller
-from extractors.article import ArticleExtractor
 from extractors.dedup import Fingerprint, StoryIndex, article_id_for, fingerprint, signature_bytes
 from extractors.fetch import fetch_pages
 from extractors.robots import RobotsCache
 from extractors.schedule import is_due
-from extractors.tagging import Tagger
 from newsflow.clock import utcnow
 from newsflow.feedlist import merge_sources
 from newsflow.models import (
@@ -44,6 +42,10 @@ from newsflow.models import (
 )
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
+
+if TYPE_CHECKING:
+    # Imported when a run has work: trafilatura and the tagger's gazetteers cost a no-op run time.
+    from extractors.tagging import Tagger
 
 T = TypeVar("T")
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -161,6 +163,8 @@ class Extractor(Protocol):
 
 
 def local_extractor(settings: Settings) -> Extractor:
+    from extractors.article import ArticleExtractor
+
     return ArticleExtractor(settings.extract_workers)
 
 
@@ -409,6 +413,8 @@ def run_ingest(
         pending = warehouse.pending_entries(settings.max_fetch_attempts)
         if pending:
             index = load_story_index(warehouse, settings, logger)
+            from extractors.tagging import Tagger
+
             tagger = Tagger.default()
             with extractor_factory(settings) as extractor:
                 batches = list(chunks(pending, settings.batch_size))
