@@ -417,12 +417,15 @@ class Warehouse:
         ).fetchone()
         return VersionStamp(*row) if row else None
 
-    def commit_batch(self, batch: BatchResult | list[Row], *legacy: Any) -> None:
+    def commit_batch(
+        self, batch: BatchResult | list[Row], *legacy: Any, before_commit: Callable[[], None] | None = None
+    ) -> None:
         """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
         version of an article replaces that article's tags and entities.
 
-        Call it as `commit_batch(BatchResult(...), run_id)`."""
+        Call it as `commit_batch(BatchResult(...), run_id)`. `before_commit` runs inside the
+        transaction after the last insert (a crash test's fault point)."""
         if isinstance(batch, BatchResult):
             (run_id,) = legacy
             self._commit_rows(
@@ -433,6 +436,7 @@ class Warehouse:
                 batch.failures,
                 run_id,
                 batch.frames,
+                before_commit,
             )
         else:
             # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
@@ -450,6 +454,7 @@ class Warehouse:
         failures: list[Failure],
         run_id: str,
         frames: list[ArticleFrames] | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
@@ -478,6 +483,8 @@ class Warehouse:
             _insert_frames(con, fresh_frames, updated)
             self._insert(con, "fetch_outcomes", outcomes, OUTCOME_COLUMNS)
             self._insert_failures(con, failures, run_id)
+            if before_commit is not None:
+                before_commit()
 
         self._transaction(body)
 
