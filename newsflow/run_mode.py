@@ -101,7 +101,7 @@ def run_plain(request: IngestRequest, extractor_factory: ExtractorFactory) -> di
 
 
 Runner = Callable[[IngestRequest], dict[str, int]]
-ExtractorFactory = Callable[[Settings], Extractor]
+ExtractorFactory = Callable[["Settings"], "Extractor"]
 
 
 def run(

