@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="newsflow-bench-throughput-"))
     env = dict(os.environ, PREFECT_HOME=str(work / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                PREFECT_LOGGING_LEVEL="WARNING", NEWSFLOW_EXTRACT_WORKERS=str(args.workers))
-    env.pop("PREFECT_API_URL", None)       # the temporary server, as a user without a server gets
+    env.pop("PREFECT_API_URL", None)       # as a user without a server runs it: plain Python, no Prefect
     log: list[str] = []
     result: dict = {"pages": args.pages, "peer_pages": peer_pages, "hosts": args.hosts, "workers": args.workers,
                     "environment": env_info}

@@ -161,7 +161,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             raise
         return _fail(f"ingest failed: {type(exc).__name__}: {exc}", 1)
     _print_summary(totals)
-    _print_failures(data_dir)
+    if totals.get("failures"):  # a run without failures need not open the warehouse again
+        _print_failures(data_dir)
     silence_shutdown_noise()
     return 0
 
