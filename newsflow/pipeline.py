@@ -9,12 +9,13 @@ without Prefect (`stage_runner=run_directly`) and the stages could later be join
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -365,7 +366,7 @@ class BatchStream:
         fetched, fetch_s = fetching.result()
         return _extract(batch, fetched, self.extractor, fetch_s)
 
-    def run(self, batches: Iterable[list[FeedEntry]]) -> Iterator[FetchedBatch]:
+    def run(self, batches: Iterable[list[FeedEntry]]) -> Generator[FetchedBatch, None, None]:
         """Yield each batch fetched and extracted, in order. `batches` is drawn in the calling
         thread (claiming entries touches the warehouse), only as queue space frees up."""
         fetcher = ThreadPoolExecutor(1, thread_name_prefix="newsflow-fetch")
@@ -530,13 +531,17 @@ def run_ingest(
                             yield mine
 
                 stream = BatchStream(settings, robots, extractor, settings.stream_depth)
-                for batch_no, fetched in enumerate(stream.run(claimed()), 1):
-                    result = stage_runner("load-batch", load_batch, fetched, warehouse, tagger, index, run_id, summary)
-                    log_batch(result, logger, batch_no, len(batches), fetched)
-                    faults.reached("between-batches")
-                    done += len(fetched.entries)
-                    if progress:
-                        progress(done, len(pending))
+                # Closed before the extractor: on an error, the threads stop before the pool does.
+                with contextlib.closing(stream.run(claimed())) as streamed:
+                    for batch_no, fetched in enumerate(streamed, 1):
+                        result = stage_runner(
+                            "load-batch", load_batch, fetched, warehouse, tagger, index, run_id, summary
+                        )
+                        log_batch(result, logger, batch_no, len(batches), fetched)
+                        faults.reached("between-batches")
+                        done += len(fetched.entries)
+                        if progress:
+                            progress(done, len(pending))
             # Saved only after every batch committed: the lake stays the source of truth, and the
             # next run catches up on whatever a killed run committed after the last save.
             index.save(settings.data_dir / "state")
