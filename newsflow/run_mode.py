@@ -124,5 +124,8 @@ def run(
             raise  # a real failure of the run, not of the server
         # The server went away mid-run: what was committed stays; the rest is pending and the
         # plain run finishes it.
-        say(f"Prefect API at {url} went away mid-run; the rest of this run is not reported to it")
+        say(
+            f"Prefect API at {url} went away mid-run; what the run had committed is kept, the rest "
+            "is finished without Prefect, not reported to it, and the summary below counts only that rest"
+        )
         return run_plain(request, extractor_factory)
