@@ -82,6 +82,10 @@ def _run_flow(request: run_mode.IngestRequest) -> dict[str, int]:
     from newsflow.quiet import configure_prefect_environment
 
     configure_prefect_environment(request.verbose)
+    # Prefect's client retries a lost server with backoff (2+4+8+16+32 s per request by default);
+    # a CLI run whose server went away finishes without it instead (newsflow/run_mode.py), so it
+    # need not wait a minute per call first.
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "2")
     from flows.ingest import ingest
 
     totals: dict[str, int] = ingest(
