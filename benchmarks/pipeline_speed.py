@@ -158,11 +158,11 @@ STAGES = [
     # (stage, module or class path, attribute)
     ("poll", "extractors.feeds", "poll_many"),
     ("poll", "warehouse.store:Warehouse", "commit_poll"),
-    ("fetch", "flows.ingest", "fetch_pages"),
+    ("fetch", "newsflow.pipeline", "fetch_pages"),
     ("extract (pool, incl. worker start)", "extractors.article:ArticleExtractor", "extract"),
     ("extract (pool, incl. worker start)", "extractors.article:ArticleExtractor", "__exit__"),
     ("tag", "extractors.tagging:Tagger", "tag"),
-    ("dedup", "flows.ingest", "fingerprint"),
+    ("dedup", "newsflow.pipeline", "fingerprint"),
     ("dedup", "extractors.dedup:StoryIndex", "assign"),
     ("dedup", "extractors.dedup:StoryIndex", "add"),
     ("load (DuckLake commit)", "warehouse.store:Warehouse", "commit_batch"),
@@ -184,8 +184,11 @@ OTHER = "other (Prefect flow and task run orchestration, untimed glue)"
 
 class StageTimer:
     def __init__(self):
+        import threading
+
         self.seconds: dict[str, float] = {}
-        self._depth = 0
+        # Per thread: the streamed run times fetch, extraction and load in different threads at once.
+        self._local = threading.local()
         self._patched: list[tuple[object, str, object]] = []
 
     def reset(self) -> None:
@@ -196,17 +199,21 @@ class StageTimer:
         import inspect
 
         timer = self
+        local = self._local
+
+        def enter() -> None:
+            local.depth = getattr(local, "depth", 0) + 1
 
         def finish(start: float) -> None:
-            timer._depth -= 1
-            if timer._depth == 0:
+            local.depth -= 1
+            if local.depth == 0:
                 timer.seconds[stage] = timer.seconds.get(stage, 0.0) + time.perf_counter() - start
 
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
             async def async_wrapper(*args, **kwargs):
-                timer._depth += 1
+                enter()
                 start = time.perf_counter()
                 try:
                     return await fn(*args, **kwargs)
@@ -217,7 +224,7 @@ class StageTimer:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            timer._depth += 1
+            enter()
             start = time.perf_counter()
             try:
                 return fn(*args, **kwargs)

@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> dict:
         PREFECT_LOGGING_LEVEL="WARNING",
         NEWSFLOW_EXTRACT_WORKERS=str(args.workers),
     )
-    env.pop("PREFECT_API_URL", None)  # the temporary server, as a user without a server gets
+    env.pop("PREFECT_API_URL", None)  # as a user without a server runs it: plain Python, no Prefect
     log: list[str] = []
     result: dict = {
         "pages": args.pages,

@@ -25,11 +25,14 @@ def main(argv: list[str]) -> int:
     out = Path(argv[0])
     cli_args = argv[argv.index("--") + 1 :]
 
-    from newsflow.quiet import configure_prefect_environment
+    from newsflow import cli, run_mode
 
-    configure_prefect_environment(False)
-    import flows.ingest  # noqa: F401  (imports Prefect, trafilatura, DuckDB: timed as "imports")
-    from newsflow import cli
+    if run_mode.configured_api_url():
+        from newsflow.quiet import configure_prefect_environment
+
+        configure_prefect_environment(False)
+        import flows.ingest  # noqa: F401  (imports Prefect, trafilatura, DuckDB: timed as "imports")
+    # With no Prefect server configured the run is plain Python and imports what it needs itself.
 
     marks = {"imports_done": time.perf_counter() - _T0}
     timer = FlowSpan().__enter__()

@@ -12,9 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsflow.quiet import configure_prefect_environment, silence_shutdown_noise
+from newsflow.quiet import silence_shutdown_noise
 
 if TYPE_CHECKING:
+    from newsflow import run_mode
+    from newsflow.pipeline import Extractor
+    from newsflow.settings import Settings
     from warehouse.reader import FeedHealth, Reader
 
 SUMMARY_LINES = [
@@ -68,16 +71,43 @@ def _run_ingest(
     poll_all: bool = False,
     obey_robots: bool | None = None,
 ) -> dict[str, int]:
-    configure_prefect_environment(verbose)
+    """Plain Python, or the Prefect flow when a Prefect server is configured (newsflow/run_mode.py)."""
+    from newsflow import run_mode
+
+    request = run_mode.IngestRequest(feeds_file, data_dir, allow_private, verbose, poll_all, obey_robots)
+    return run_mode.run(request, lambda line: print(f"newsflow: {line}", file=sys.stderr), _run_flow, _extractor)
+
+
+def _run_flow(request: run_mode.IngestRequest) -> dict[str, int]:
+    from newsflow.quiet import configure_prefect_environment
+
+    configure_prefect_environment(request.verbose)
+    # Prefect's client retries a lost server with backoff (2+4+8+16+32 s per request by default);
+    # a CLI run whose server went away finishes without it instead (newsflow/run_mode.py), so it
+    # need not wait a minute per call first.
+    os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "2")
     from flows.ingest import ingest
 
-    return ingest(
-        feeds_file=str(feeds_file) if feeds_file else None,
-        data_dir=str(data_dir),
-        allow_private_networks=allow_private,
-        poll_all=poll_all,
-        obey_robots=obey_robots,
+    totals: dict[str, int] = ingest(
+        feeds_file=str(request.feeds_file) if request.feeds_file else None,
+        data_dir=str(request.data_dir),
+        allow_private_networks=request.allow_private,
+        poll_all=request.poll_all,
+        obey_robots=request.obey_robots,
     )
+    return totals
+
+
+def _extractor(settings: Settings) -> Extractor:
+    """The plain run's extractor: the local process pool, or Dask when configured (which
+    imports Prefect)."""
+    if settings.task_runner == "dask":
+        from flows.task_runner import extractor_for
+
+        return extractor_for(settings)
+    from newsflow.pipeline import local_extractor
+
+    return local_extractor(settings)
 
 
 def _subscription_count(data_dir: Path) -> int:
@@ -143,7 +173,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         problem = explain(exc, data_dir)  # a full or read-only disk says so, without a raw IOException
         return _fail(f"ingest failed: {problem}" if problem else f"ingest failed: {type(exc).__name__}: {exc}", 1)
     _print_summary(totals)
-    _print_failures(data_dir)
+    if totals.get("failures"):  # a run without failures need not open the warehouse again
+        _print_failures(data_dir)
     silence_shutdown_noise()
     return 0
 

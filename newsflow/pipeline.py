@@ -9,22 +9,25 @@ without Prefect (`stage_runner=run_directly`) and the stages could later be join
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
+import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from extractors import feeds as feed_poller
-from extractors.article import ArticleExtractor
 from extractors.dedup import Fingerprint, StoryIndex, article_id_for, fingerprint, signature_bytes
 from extractors.fetch import fetch_pages
 from extractors.robots import RobotsCache
 from extractors.schedule import is_due
-from extractors.tagging import Tagger
+from newsflow import faults
 from newsflow.clock import utcnow
 from newsflow.feedlist import RejectedFeed, merge_sources
 from newsflow.models import (
@@ -45,6 +48,10 @@ from newsflow.models import (
 from newsflow.runlock import run_lock
 from newsflow.settings import Settings
 from warehouse.store import Warehouse
+
+if TYPE_CHECKING:
+    # Imported when a run has work: trafilatura and the tagger's gazetteers cost a no-op run time.
+    from extractors.tagging import Tagger
 
 T = TypeVar("T")
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -162,6 +169,8 @@ class Extractor(Protocol):
 
 
 def local_extractor(settings: Settings) -> Extractor:
+    from extractors.article import ArticleExtractor
+
     return ArticleExtractor(settings.extract_workers)
 
 
@@ -304,6 +313,110 @@ class BatchAssembler:
         return self.result
 
 
+@dataclass
+class FetchedBatch:
+    """One batch through fetch and extraction, ready for the ordered load stage."""
+
+    entries: list[FeedEntry]
+    fetched: list[Page | Failure]
+    extracted: list[Article | Failure]
+    fetch_s: float = 0.0
+    extract_s: float = 0.0
+
+
+def fetch_and_extract(
+    batch: list[FeedEntry], settings: Settings, robots: RobotsCache | None, extractor: Extractor
+) -> FetchedBatch:
+    """Fetch and extract one batch in the calling thread (no warehouse access)."""
+    started = time.perf_counter()
+    fetched = fetch_stage(batch, settings, robots)
+    return _extract(batch, fetched, extractor, time.perf_counter() - started)
+
+
+def _extract(
+    batch: list[FeedEntry], fetched: list[Page | Failure], extractor: Extractor, fetch_s: float
+) -> FetchedBatch:
+    started = time.perf_counter()
+    pages = [p for p in fetched if isinstance(p, Page)]
+    extracted = extract_stage(extractor, pages, {e.entry_key: e for e in batch})
+    faults.reached("extract")
+    return FetchedBatch(batch, fetched, extracted, fetch_s, time.perf_counter() - started)
+
+
+class BatchStream:
+    """Fetching and extraction run ahead of the ordered load, through bounded queues: one fetch
+    thread (the pages of batch n+1 download while batch n is extracted) and two extraction feeders
+    (the pool gets batch n+1's pages while batch n's last pages finish, so it never idles at a
+    batch's tail). At most `depth` batches are claimed and not yet committed; a killed run loses
+    only those, and their entries have no outcome, so the next run takes them again. Batches come
+    out in the order they went in, so story assignment and load stay ordered."""
+
+    def __init__(self, settings: Settings, robots: RobotsCache | None, extractor: Extractor, depth: int) -> None:
+        self.settings, self.robots, self.extractor = settings, robots, extractor
+        self.depth = max(1, depth)
+
+    def _fetch(self, batch: list[FeedEntry]) -> tuple[list[Page | Failure], float]:
+        started = time.perf_counter()
+        fetched = fetch_stage(batch, self.settings, self.robots)
+        faults.reached("fetch")
+        return fetched, time.perf_counter() - started
+
+    def _extract_when_fetched(
+        self, batch: list[FeedEntry], fetching: Future[tuple[list[Page | Failure], float]]
+    ) -> FetchedBatch:
+        fetched, fetch_s = fetching.result()
+        return _extract(batch, fetched, self.extractor, fetch_s)
+
+    def run(self, batches: Iterable[list[FeedEntry]]) -> Generator[FetchedBatch, None, None]:
+        """Yield each batch fetched and extracted, in order. `batches` is drawn in the calling
+        thread (claiming entries touches the warehouse), only as queue space frees up."""
+        fetcher = ThreadPoolExecutor(1, thread_name_prefix="newsflow-fetch")
+        feeders = ThreadPoolExecutor(2, thread_name_prefix="newsflow-extract")
+        in_flight: deque[Future[FetchedBatch]] = deque()
+        source = iter(batches)
+        try:
+            while True:
+                while len(in_flight) < self.depth and (batch := next(source, None)) is not None:
+                    # The stages run in the caller's context: as Prefect tasks of the flow run, if any.
+                    fetching = fetcher.submit(contextvars.copy_context().run, self._fetch, batch)
+                    in_flight.append(
+                        feeders.submit(contextvars.copy_context().run, self._extract_when_fetched, batch, fetching)
+                    )
+                if not in_flight:
+                    return
+                yield in_flight.popleft().result()
+        finally:
+            for future in in_flight:
+                future.cancel()
+            fetcher.shutdown(wait=True, cancel_futures=True)
+            feeders.shutdown(wait=True, cancel_futures=True)
+
+
+def load_batch(
+    batch: FetchedBatch,
+    warehouse: Warehouse,
+    tagger: Tagger,
+    index: StoryIndex,
+    run_id: str,
+    summary: RunSummary,
+) -> BatchResult:
+    """The ordered stage: decide story links, tag, and commit one batch in one transaction."""
+    assembler = BatchAssembler(warehouse, tagger, index, summary, batch.entries)
+    assembler.fetched(batch.fetched)
+    # Story assignment and load are one ordered stage across writers of a shared catalog: under
+    # the writer lock, with the index caught up on what other writers committed (README: Many
+    # writers). On a SQLite catalog the lock is a no-op and the catch-up finds nothing.
+    warehouse.hold_writer_lock()
+    try:
+        index.add_many(list(warehouse.story_index_rows(from_seq=len(index))))
+        assembler.extracted(batch.extracted)
+        result = assembler.finish()
+        warehouse.commit_batch(result, run_id, before_commit=lambda: faults.reached("load"))
+    finally:
+        warehouse.release_writer_lock()
+    return result
+
+
 def process_batch(
     batch: list[FeedEntry],
     warehouse: Warehouse,
@@ -315,25 +428,14 @@ def process_batch(
     summary: RunSummary,
     robots: RobotsCache | None = None,
 ) -> BatchResult:
-    """Fetch, extract, tag and dedup one batch, then commit it in one transaction."""
-    assembler = BatchAssembler(warehouse, tagger, index, summary, batch)
-    pages = assembler.fetched(fetch_stage(batch, settings, robots))
-    extracted = extract_stage(extractor, pages, assembler.by_key)
-    # Story assignment and load are one ordered stage across writers of a shared catalog: under
-    # the writer lock, with the index caught up on what other writers committed (README: Many
-    # writers). On a SQLite catalog the lock is a no-op and the catch-up finds nothing.
-    warehouse.hold_writer_lock()
-    try:
-        index.add_many(list(warehouse.story_index_rows(from_seq=len(index))))
-        assembler.extracted(extracted)
-        result = assembler.finish()
-        warehouse.commit_batch(result, run_id)
-    finally:
-        warehouse.release_writer_lock()
-    return result
+    """Fetch, extract, tag and dedup one batch, then commit it in one transaction, with nothing
+    overlapped (run_ingest streams the same stages through `BatchStream`)."""
+    return load_batch(fetch_and_extract(batch, settings, robots, extractor), warehouse, tagger, index, run_id, summary)
 
 
-def log_batch(result: BatchResult, logger: Logger, batch_no: int, batches: int) -> None:
+def log_batch(
+    result: BatchResult, logger: Logger, batch_no: int, batches: int, fetched: FetchedBatch | None = None
+) -> None:
     """What a person wants to read about one committed batch, at INFO: pages per host, stories
     created, tags added, and each failure with its reason."""
     hosts = Counter(urlsplit(a.final_url or a.url).netloc or "?" for a in result.articles)
@@ -349,6 +451,8 @@ def log_batch(result: BatchResult, logger: Logger, batch_no: int, batches: int) 
         ", ".join(f"{tag} {n}" for tag, n in sorted(tags.items())) or "none",
         len(result.failures),
     )
+    if fetched is not None:
+        logger.debug("batch %d: fetch %.2f s, extract %.2f s", batch_no, fetched.fetch_s, fetched.extract_s)
     for failure in result.failures:
         logger.info("%s failed: %s: %s", failure.stage, failure.url, failure.error)
 
@@ -436,36 +540,39 @@ def _run_ingest_locked(
             logger.info("feed list entry rejected: %s", r.message)
         feed_list = merge_sources(sources, warehouse.subscriptions())
         stage_runner("poll-feeds", poll_feeds, feed_list, warehouse, settings, run_id, summary, poll_all, logger)
+        faults.reached("after-poll")
         robots = RobotsCache()
         pending = warehouse.pending_entries(settings.max_fetch_attempts)
         if pending:
             index = load_story_index(warehouse, settings, logger)
+            from extractors.tagging import Tagger
+
             tagger = Tagger.default()
             with extractor_factory(settings) as extractor:
                 batches = list(chunks(pending, settings.batch_size))
                 if progress:
                     progress(0, len(pending))
-                for batch_no, batch in enumerate(batches, 1):
-                    # On a shared catalog, concurrent runs split the work batch by batch.
-                    batch = warehouse.claim_entries(batch, run_id, settings.claim_ttl)
-                    if not batch:
-                        continue
-                    result = stage_runner(
-                        "process-batch",
-                        process_batch,
-                        batch,
-                        warehouse,
-                        extractor,
-                        tagger,
-                        index,
-                        settings,
-                        run_id,
-                        summary,
-                        robots,
-                    )
-                    log_batch(result, logger, batch_no, len(batches))
-                    if progress:
-                        progress(sum(len(b) for b in batches[:batch_no]), len(pending))
+                done = 0
+
+                def claimed() -> Iterator[list[FeedEntry]]:
+                    for batch in batches:
+                        # On a shared catalog, concurrent runs split the work batch by batch.
+                        mine = warehouse.claim_entries(batch, run_id, settings.claim_ttl)
+                        if mine:
+                            yield mine
+
+                stream = BatchStream(settings, robots, extractor, settings.stream_depth)
+                # Closed before the extractor: on an error, the threads stop before the pool does.
+                with contextlib.closing(stream.run(claimed())) as streamed:
+                    for batch_no, fetched in enumerate(streamed, 1):
+                        result = stage_runner(
+                            "load-batch", load_batch, fetched, warehouse, tagger, index, run_id, summary
+                        )
+                        log_batch(result, logger, batch_no, len(batches), fetched)
+                        faults.reached("between-batches")
+                        done += len(fetched.entries)
+                        if progress:
+                            progress(done, len(pending))
             # Saved only after every batch committed: the lake stays the source of truth, and the
             # next run catches up on whatever a killed run committed after the last save.
             index.save(settings.data_dir / "state")

@@ -69,8 +69,11 @@ class Settings(BaseSettings):
     poll_default_interval: int = 3600
     poll_jitter: float = 0.1  # +/- this share of the interval, so feeds on one host spread out
 
-    # Work is committed in batches: a killed run loses at most one batch of work, never data.
+    # Work is committed in batches: a killed run loses at most the batches in flight, never data.
     batch_size: int = 64
+    # Batches fetched or extracted ahead of the ordered load (newsflow/pipeline.py BatchStream); a
+    # killed run loses at most these.
+    stream_depth: int = 3
     extract_workers: int = 2
     # Where extraction runs: "process" (a local process pool of extract_workers) or "dask"
     # (prefect-dask's DaskTaskRunner on the cluster at dask_address, else a local cluster of

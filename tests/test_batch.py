@@ -154,7 +154,7 @@ def test_poll_commit_counts_new_entries_per_feed_itself(warehouse):
 def test_a_whole_ingest_runs_as_plain_python_without_prefect(plain_ingest, httpserver):
     result, feed = plain_ingest.result, plain_ingest.feed
 
-    assert plain_ingest.stages == ["poll-feeds", "process-batch"]
+    assert plain_ingest.stages == ["poll-feeds", "load-batch"]
     assert result.totals["new_entries"] == 6 and result.totals["articles_stored"] == 5
     assert result.totals["failures"] == 1 and result.totals["stories"] == 4
     counts = result.summary.per_feed[feed]

@@ -232,17 +232,21 @@ class Warehouse:
         table: str,
         rows: list[Row],
         columns: Iterable[str],
-        unless_exists: str | None = None,
+        unless_exists: str | tuple[str, ...] | None = None,
     ) -> None:
+        """Bulk-insert `rows` (one Arrow table). Each `unless_exists` condition is its own NOT EXISTS:
+        equality-only conditions plan as hash anti-joins; an OR inside one plans as a nested loop
+        whose cost grows with incoming rows times the table (3.7 s against 0.02 s for 2,000 new
+        entries over 200,000)."""
         if not rows:
             return
         columns = list(columns)
         con.register("incoming", _table(rows, columns))
         try:
             select = ", ".join(f"incoming.{c}" for c in columns)
-            where = ""
-            if unless_exists:
-                where = f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {unless_exists})"
+            conditions = (unless_exists,) if isinstance(unless_exists, str) else unless_exists or ()
+            where = " AND ".join(f"NOT EXISTS (SELECT 1 FROM {table} t WHERE {c})" for c in conditions)
+            where = f" WHERE {where}" if where else ""
             con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM incoming{where}")
         finally:
             con.unregister("incoming")
@@ -282,8 +286,10 @@ class Warehouse:
                 entry_rows,
                 ("entry_key", "feed_url", "url", "guid", "title", "published_at", "updated_at", "first_seen_at"),
                 # An item whose GUID changed but whose link did not is not a new entry.
-                unless_exists="t.entry_key = incoming.entry_key OR "
-                "(t.url = incoming.url AND t.feed_url = incoming.feed_url)",
+                unless_exists=(
+                    "t.entry_key = incoming.entry_key",
+                    "t.url = incoming.url AND t.feed_url = incoming.feed_url",
+                ),
             )
             self._insert(con, "entry_updates", update_rows, ("url", "updated_at", "seen_at"))
             self._insert_failures(con, failures, run_id)
@@ -435,12 +441,15 @@ class Warehouse:
         ).fetchone()
         return VersionStamp(*row) if row else None
 
-    def commit_batch(self, batch: BatchResult | list[Row], *legacy: Any) -> None:
+    def commit_batch(
+        self, batch: BatchResult | list[Row], *legacy: Any, before_commit: Callable[[], None] | None = None
+    ) -> None:
         """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
         version of an article replaces that article's tags and entities.
 
-        Call it as `commit_batch(BatchResult(...), run_id)`."""
+        Call it as `commit_batch(BatchResult(...), run_id)`. `before_commit` runs inside the
+        transaction after the last insert (a crash test's fault point)."""
         if isinstance(batch, BatchResult):
             (run_id,) = legacy
             self._commit_rows(
@@ -451,6 +460,7 @@ class Warehouse:
                 batch.failures,
                 run_id,
                 batch.frames,
+                before_commit,
             )
         else:
             # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
@@ -468,6 +478,7 @@ class Warehouse:
         failures: list[Failure],
         run_id: str,
         frames: list[ArticleFrames] | None = None,
+        before_commit: Callable[[], None] | None = None,
     ) -> None:
         keys = [(a["article_id"], a["version"]) for a in articles]
         existing: set[tuple[str, int]] = set()
@@ -496,6 +507,8 @@ class Warehouse:
             _insert_frames(con, fresh_frames, updated)
             self._insert(con, "fetch_outcomes", outcomes, OUTCOME_COLUMNS)
             self._insert_failures(con, failures, run_id)
+            if before_commit is not None:
+                before_commit()
 
         self._transaction(body)
 
