@@ -8,6 +8,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from typing import Any
 
 import trafilatura
 from trafilatura.settings import DEFAULT_CONFIG, Document
@@ -38,6 +39,13 @@ def _date_only(value: str | None) -> datetime | None:
         return None
 
 
+def _as_document(extracted: Document | dict[str, Any] | None) -> Document | None:
+    """bare_extraction's result: a dict only under `as_dict=True`, which newsflow never passes."""
+    if isinstance(extracted, dict):
+        raise TypeError("trafilatura.bare_extraction returned a dict; newsflow expects a Document")
+    return extracted
+
+
 def _trafilatura_document(html: str, url: str) -> Document | None:
     """What `bare_extraction(with_metadata=True)` gives, for the fields newsflow stores: the page is
     parsed once, its metadata read by `page_metadata`, and the tree handed to bare_extraction,
@@ -46,14 +54,16 @@ def _trafilatura_document(html: str, url: str) -> Document | None:
     if tree is None:
         return None
     metadata = page_metadata(tree, url)
-    document = trafilatura.bare_extraction(
-        tree, url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True
+    document = _as_document(
+        trafilatura.bare_extraction(
+            tree, url=url, with_metadata=False, include_comments=False, include_tables=True, favor_precision=True
+        )
     )
     if document is None or len((document.text or "").split()) < MIN_WORDS:
         # favor_precision now and then prunes a real article down to a stub (a teaser, a byline);
         # trafilatura's balanced setting then usually finds the body. Only short pages pay twice.
-        balanced = trafilatura.bare_extraction(
-            tree, url=url, with_metadata=False, include_comments=False, include_tables=True
+        balanced = _as_document(
+            trafilatura.bare_extraction(tree, url=url, with_metadata=False, include_comments=False, include_tables=True)
         )
         if balanced is not None and len((balanced.text or "").split()) >= MIN_WORDS:
             document = balanced

@@ -160,8 +160,8 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
     candidates.extend(json_names(json_blobs, ("provider", "sourceOrganization")))
     candidates.extend(name for name in json_names(json_blobs, ("author",)) if is_agency(name))
     candidates.extend(json_names(json_blobs, ("publisher",)))
-    tail = text[-600:]
-    found = _COPYRIGHT.search(tail)
+    text_tail = text[-600:]
+    found = _COPYRIGHT.search(text_tail)
     if found:
         candidates.append(found.group(1))
     lines = [line for line in text.strip().split("\n") if line.strip()]
@@ -169,7 +169,7 @@ def find_syndicated_from(text: str, html: str, json_blobs: list[object], own_sou
         found = _CREDIT_LAST_LINE.match(lines[-1]) or _SIGN_OFF.search(lines[-1])
         if found:
             candidates.append(found.group(1))
-    candidates.extend(agency for agency, footer in _HOUSE_FOOTERS if footer.search(tail))
+    candidates.extend(agency for agency, footer in _HOUSE_FOOTERS if footer.search(text_tail))
     # An agency citing another agency ("according to KCNA") is reporting, not republishing.
     cited = None if own_source and is_agency(own_source) else _agency_cited_throughout(text)
     if cited:
@@ -194,8 +194,8 @@ _CREDIT_LINES = (
 
 
 def _search(
-    pattern: re.Pattern, text: str, hints: tuple[str, ...], any_case: bool, lowered: str | None = None
-) -> re.Match | None:
+    pattern: re.Pattern[str], text: str, hints: tuple[str, ...], any_case: bool, lowered: str | None = None
+) -> re.Match[str] | None:
     haystack = (lowered if lowered is not None else text.lower()) if any_case else text
     if not any(hint in haystack for hint in hints):
         return None
@@ -210,7 +210,7 @@ class _PageTail:
         self._text: str | None = None
         self._lowered: str | None = None
 
-    def search(self, pattern: re.Pattern, hints: tuple[str, ...], any_case: bool) -> re.Match | None:
+    def search(self, pattern: re.Pattern[str], hints: tuple[str, ...], any_case: bool) -> re.Match[str] | None:
         if self._text is None:
             self._text = _visible_tail(self.html)
         if any_case and self._lowered is None:

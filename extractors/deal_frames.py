@@ -15,14 +15,17 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from extractors.money import find_money
-from extractors.roles import arms_roles
+from extractors.roles import TaggedSentence, arms_roles
 from newsflow.models import Deal, DealSystem
 
 if TYPE_CHECKING:
     from extractors.gazetteer import Gazetteer
+
+# The caller's own sentence type: the sentences it passes in are the evidence it gets back.
+S = TypeVar("S", bound=TaggedSentence)
 
 # Each trigger says what happened; the status is the furthest stage any deal sentence reports.
 _STATUS_TRIGGERS = (
@@ -256,12 +259,12 @@ class FoundSystem:
 
 
 @dataclass
-class _Draft:
-    sentences: list = field(default_factory=list)
+class _Draft(Generic[S]):
+    sentences: list[S] = field(default_factory=list)
     keys: set[str] = field(default_factory=set)
     systems: dict[str, FoundSystem] = field(default_factory=dict)
     types: dict[str, FoundSystem] = field(default_factory=dict)  # kit named only by its type
-    context: list = field(default_factory=list)  # history of the same deal: its value, not its parties
+    context: list[S] = field(default_factory=list)  # history of the same deal: its value, not its parties
     statuses: set[str] = field(default_factory=set)
     last_index: int = -1
 
@@ -327,7 +330,7 @@ _PROGRAMME = re.compile(
 )
 
 
-def sentence_systems(s) -> list[FoundSystem]:
+def sentence_systems(s: TaggedSentence) -> list[FoundSystem]:
     """Gazetteer systems of a sentence, and unseen ones found by shape where no gazetteer name is."""
     # "removed from the F-35 programme": a programme named, not kit changing hands
     found = [
@@ -392,7 +395,7 @@ _MODIFIER = (
 _TYPE_PHRASE = re.compile(rf"\b((?:{_MODIFIER}\s){{0,2}})" + _SPECIFIC.pattern[2:])
 
 
-def type_systems(s) -> list[FoundSystem]:
+def type_systems(s: TaggedSentence) -> list[FoundSystem]:
     found = []
     for match in _TYPE_PHRASE.finditer(s.low):
         name = re.sub(r"\s+", " ", match.group(0)).strip()
@@ -412,7 +415,7 @@ _ORIGIN_PARTICIPLE = re.compile(
 _AUXILIARY = re.compile(r"\b(?:was|were|been|being|is|are|be|has|have|had|will|get|got)\s+(?:\w+\s+){0,2}$")
 
 
-def _object_kit(s, systems: list[FoundSystem]) -> list[FoundSystem]:
+def _object_kit(s: TaggedSentence, systems: list[FoundSystem]) -> list[FoundSystem]:
     """Kinds of kit in the object of a sentence's transaction, beside its named systems: what
     follows an unhedged trigger up to the end of its clause, not overlapping a named system."""
     out = []
@@ -475,14 +478,14 @@ def _unhedged_triggers(low: str, text: str = "") -> list[tuple[str, int]]:
     return out
 
 
-def _is_background(s, published_at: datetime | None) -> bool:
+def _is_background(s: TaggedSentence, published_at: datetime | None) -> bool:
     if _PAST.search(s.low):
         return True
     year = _YEAR.search(s.low)
     return bool(year and published_at and int(year.group(1)) < published_at.year - 1)
 
 
-def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
+def is_deal_sentence(s: TaggedSentence, systems: list[FoundSystem]) -> list[str]:
     """The statuses a sentence reports for a transaction of military equipment; empty if none."""
     low = s.low
     if _AGGREGATE.search(low) or _CIVIL.search(low) or _NOT_TRANSFER.search(low):
@@ -491,16 +494,16 @@ def is_deal_sentence(s, systems: list[FoundSystem]) -> list[str]:
         return []
     if not (s.countries or s.organizations or _FORCES.search(low)):
         return []
-    return sorted({status for status, _ in _unhedged_triggers(low, s.text)}, key=_PRIORITY.get)
+    return sorted({status for status, _ in _unhedged_triggers(low, s.text)}, key=_PRIORITY.__getitem__)
 
 
-def _keys(s, systems: list[FoundSystem]) -> set[str]:
+def _keys(s: TaggedSentence, systems: list[FoundSystem]) -> set[str]:
     if systems:
         return {f.key for f in systems}
     return {m.group(0).rstrip("s") for m in _SPECIFIC.finditer(s.low)}
 
 
-def _quantity(draft: _Draft) -> int | None:
+def _quantity(draft: _Draft[S]) -> int | None:
     for s in draft.sentences:
         spots = [f.start for f in sentence_systems(s)] + [m.start() for m in _SPECIFIC.finditer(s.low)]
         for spot in sorted(spots):
@@ -523,7 +526,7 @@ _CUMULATIVE = re.compile(r"\b(?:since|so far|to date|cumulative|altogether|over 
 _A_BILLION = re.compile(r"\ba (billion|million) (?:us )?dollars\b")
 
 
-def _money_in(s, published_at: datetime | None) -> float | None:
+def _money_in(s: TaggedSentence, published_at: datetime | None) -> float | None:
     spelled = _A_BILLION.search(s.low)
     if spelled:  # "nearly a billion dollars"
         return 1e9 if spelled.group(1) == "billion" else 1e6
@@ -534,7 +537,7 @@ def _money_in(s, published_at: datetime | None) -> float | None:
     return None
 
 
-def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
+def _amounts(draft: _Draft[S], published_at: datetime | None) -> tuple[float, ...]:
     return tuple(
         dict.fromkeys(
             m.value_usd
@@ -546,7 +549,7 @@ def _amounts(draft: _Draft, published_at: datetime | None) -> tuple[float, ...]:
 
 
 def _value(
-    draft: _Draft, sentences: list, published_at: datetime | None, index: dict[int, int] | None = None
+    draft: _Draft[S], sentences: list[S], published_at: datetime | None, index: dict[int, int] | None = None
 ) -> float | None:
     index = index or {}
     # A total beats a phase: "a $439 million first-year contract … could bring the total to $4.5 billion".
@@ -593,7 +596,7 @@ def _value(
 _NOT_PARTIES = {"European Union", "United Nations", "NATO"}
 
 
-def _parties(draft: _Draft, gaz: Gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _parties(draft: _Draft[S], gaz: Gazetteer) -> tuple[tuple[str, ...], tuple[str, ...]]:
     roles = arms_roles(draft.sentences, gaz)
     supplier = {n for n, r in roles.items() if "supplier" in r and n and n not in _NOT_PARTIES}
     recipient = {n for n, r in roles.items() if "recipient" in r and n and n not in _NOT_PARTIES}
@@ -622,7 +625,7 @@ _INCLUDES = re.compile(
 )
 
 
-def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[int, int]) -> None:
+def _add_described_systems(drafts: list[_Draft[S]], sentences: list[S], index: dict[int, int]) -> None:
     if not drafts:
         return
     used = {id(s) for d in drafts for s in d.sentences}
@@ -649,22 +652,22 @@ def _add_described_systems(drafts: list[_Draft], sentences: list, index: dict[in
 LEAD_SENTENCES = 3  # the headline and the first sentences of the body
 
 
-def _near(a: _Draft, b: _Draft, index: dict[int, int]) -> bool:
+def _near(a: _Draft[S], b: _Draft[S], index: dict[int, int]) -> bool:
     """The two drafts' sentences are at most two apart: one deal told over a paragraph."""
     return any(abs(index.get(id(x), -99) - index.get(id(y), 99)) <= 2 for x in a.sentences for y in b.sentences)
 
 
-def _in_lead(draft: _Draft, index: dict[int, int]) -> bool:
+def _in_lead(draft: _Draft[S], index: dict[int, int]) -> bool:
     return bool(draft.sentences) and min(index.get(id(x), 0) for x in draft.sentences) <= LEAD_SENTENCES
 
 
 def find_deals(
-    candidates: list, sentences: list, gaz: Gazetteer, published_at: datetime | None = None
-) -> tuple[list[Deal], list]:
+    candidates: list[S], sentences: list[S], gaz: Gazetteer, published_at: datetime | None = None
+) -> tuple[list[Deal], list[S]]:
     """Deals reported in an article, and the sentences they came from. `candidates` are the
     sentences the tagger found arms vocabulary and a transaction cue in; `sentences` all of them."""
-    drafts: list[_Draft] = []
-    background: list[tuple[_Draft, object, list[FoundSystem]]] = []
+    drafts: list[_Draft[S]] = []
+    background: list[tuple[_Draft[S], S, list[FoundSystem]]] = []
     index = {id(s): i for i, s in enumerate(sentences)}
     for s in candidates:
         if _TEASER.match(s.text):
@@ -673,7 +676,7 @@ def find_deals(
         statuses = is_deal_sentence(s, systems)
         types = type_systems(s) if not systems else _object_kit(s, systems)
         if systems and _ARRIVAL.search(s.low):
-            statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.get)
+            statuses = sorted(set(statuses) | {"delivered"}, key=_PRIORITY.__getitem__)
         if not statuses:
             continue
         keys = _keys(s, systems)
@@ -785,11 +788,11 @@ def find_deals(
                 continue  # "helicopters" or "US-made helicopters" beside an AH-64E: the same kit
             if not any(key in other or other in key for other in named):
                 named[key] = f
-        systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
-        status = min(draft.statuses, key=_PRIORITY.get)
+        deal_systems = tuple(DealSystem(f.name, f.category, f.from_gazetteer) for f in named.values())
+        status = min(draft.statuses, key=_PRIORITY.__getitem__)
         deals.append(
             Deal(
-                systems=systems,
+                systems=deal_systems,
                 supplier=supplier,
                 recipient=recipient,
                 status=status,

@@ -31,13 +31,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from rensa import RMinHash
 
 from extractors.reported_text import BREAK, reported_words
 from extractors.urls import domain_of
-from newsflow.models import StoryLink
+from newsflow.models import StoryLink, StoryReason
 
 NUM_PERM = 128
 BANDS, ROWS = 64, 2  # candidate probability 0.72 at Jaccard 0.14, 0.93 at 0.2, 0.99 at 0.27, 0.006 at 0.01
@@ -105,7 +107,8 @@ def _key64(text: str) -> int:
 def band_hashes(signatures: np.ndarray) -> np.ndarray:
     """(n, NUM_PERM) uint32 signatures to (n, BANDS) uint32 band keys."""
     rows = signatures.reshape(len(signatures), BANDS, ROWS).astype(np.uint64)
-    mixed = (rows * _MIX[:ROWS]).sum(axis=2, dtype=np.uint64)  # wraps modulo 2**64, which is what we want
+    # wraps modulo 2**64, which is what we want
+    mixed: npt.NDArray[np.uint64] = (rows * _MIX[:ROWS]).sum(axis=2, dtype=np.uint64)
     return ((mixed ^ (mixed >> np.uint64(29))) >> np.uint64(32)).astype(np.uint32)
 
 
@@ -148,7 +151,7 @@ def _day(when: datetime | None) -> int:
 class _SortedKeys:
     """A multimap from integer keys to entry positions: a sorted base plus a dict of recent adds."""
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: type[np.uint32 | np.uint64]) -> None:
         self.dtype = dtype
         self.keys = np.empty(0, dtype=dtype)
         self.positions = np.empty(0, dtype=np.int32)
@@ -320,7 +323,7 @@ class StoryIndex:
 
     # -- lookup --------------------------------------------------------------------------------
 
-    def _entry(self, position: int, reason: str, similarity: float | None) -> StoryLink:
+    def _entry(self, position: int, reason: StoryReason, similarity: float | None) -> StoryLink:
         return StoryLink(self._story_names[self._story[position]], reason, similarity, self._article[position].decode())
 
     def assign(
@@ -392,11 +395,11 @@ class StoryIndex:
         payload["band_keys"], payload["band_pos"] = self._bands.keys, self._bands.positions
         temporary = directory / "story-index.tmp.npz"
         with temporary.open("wb") as handle:
-            np.savez(handle, **payload)
+            np.savez(handle, allow_pickle=True, **payload)  # the default, named so no payload key is taken for it
         temporary.replace(directory / "story-index.npz")
 
     @classmethod
-    def load(cls, directory: Path, **options) -> StoryIndex:
+    def load(cls, directory: Path, **options: Any) -> StoryIndex:  # options: those of __init__
         index = cls(**options)
         path = directory / "story-index.npz"
         if not path.exists():

@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import yaml
@@ -168,7 +169,7 @@ def load() -> Gazetteer:
     )
 
 
-def _regime_items() -> list[dict]:
+def _regime_items() -> list[dict[str, Any]]:  # YAML records, checked where read
     path = DATA / "regimes.yaml"
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if path.exists() else []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 _META_TAG = re.compile(r"<meta\b[^>]*>", re.I)
@@ -88,7 +89,7 @@ def json_blobs(html: str) -> list[object]:
     return blobs
 
 
-def _walk(node: object, depth: int = 0):
+def _walk(node: object, depth: int = 0) -> Iterator[object]:
     if depth > 8:
         return
     yield node

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from extractors.gazetteer import Gazetteer, Mention
+    from newsflow.models import SanctionAction
+
+
+class TaggedSentence(Protocol):
+    """A sentence as the tagger hands it to the role and deal readers: its text, the text
+    lowercased, and the gazetteer's mentions in it."""
+
+    text: str
+    low: str
+    weapons: list[Mention]
+    countries: list[Mention]
+    organizations: list[Mention]
+
 
 GIVE = re.compile(
     r"\b(sell|sells|sold|selling|deliver(?:s|ed|ing)?|suppl(?:y|ies|ied|ying)|export(?:s|ed|ing)?|"
@@ -186,7 +200,7 @@ def _hedged_party(low: str, m: Mention) -> bool:
 
 
 def arms_roles(
-    sentences: list, gaz: Gazetteer, sanctions: bool = False, origin_fallback: bool = True
+    sentences: Sequence[TaggedSentence], gaz: Gazetteer, sanctions: bool = False, origin_fallback: bool = True
 ) -> dict[str, set[str]]:
     votes = RoleVotes()
     makers: set[str] = set()
@@ -212,19 +226,19 @@ def arms_roles(
         owned |= {o.start for o in branch.values()}
         # "The Defense Department is awarding Boeing a contract": a state's own agency buys from its
         # own maker, with no foreign state in the sentence.
-        home = {o.name.country for o in makers_here}
+        home = {o.name.country for o in makers_here if o.name.country}  # makers_here all have one
         if _AWARD.search(low) and all(
             _mention_country(c, gaz) in {gaz.country_names.get(h) for h in home} for c in s.countries
         ):
             for agency in s.organizations:
                 if agency.name.category == "government_agency" and agency.name.country in home:
-                    votes.add(gaz.country_names.get(agency.name.country), "recipient", 2)
+                    votes.add(gaz.country_names.get(agency.name.country or ""), "recipient", 2)
         parties = list(s.countries) + [o for o in makers_here if o.start not in owned]
         weapons = {w.start: w for w in s.weapons}
         parties.sort(key=lambda p: p.start)
         dateline = _DATELINE.match(text)
         dateline_end = dateline.end() if dateline else -1
-        previous: tuple | None = None  # (mention, role) of the last party given a role by a preposition
+        previous: tuple[Mention, str] | None = None  # (mention, role) of the last party given a role by a preposition
         for m in parties:
             name = _mention_country(m, gaz)
             before, after = _before(text, m), text[m.end : m.end + 60]
@@ -252,7 +266,7 @@ def arms_roles(
                 else None
             )
             if any(m.end + 2 <= start <= m.end + 3 for start in owned) or m.start in branch:
-                makers.add(name)
+                makers.add(name or "")
                 votes.add(name, "supplier", 3)
             elif possessed is not None:
                 # "India's S-400 systems" belong to their buyer; "Russia's S-400" to its maker.
@@ -341,7 +355,7 @@ def arms_roles(
     return roles
 
 
-def sanction_roles(actions: list) -> list[tuple[str, str]]:
+def sanction_roles(actions: Sequence[SanctionAction]) -> list[tuple[str, str]]:
     """(country or bloc, role) for the parties of the sanction frames: exactly the frames' sanctioning
     parties, and their targets that are countries."""
     roles: dict[tuple[str, str], None] = {}

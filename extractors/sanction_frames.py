@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import yaml
 
@@ -35,6 +35,10 @@ class SentenceLike(Protocol):
     countries: list[Mention]
     regimes: list[Mention]
     organizations: list[Mention]
+
+
+# The caller's own sentence type, so its `candidate` test may rely on more than SentenceLike has.
+S = TypeVar("S", bound=SentenceLike)
 
 
 # The measure itself: nouns and the verbs that are measures on their own ("blacklisted").
@@ -221,6 +225,8 @@ class _IndirectNames:
 
 @lru_cache(maxsize=1)
 def _indirect_names() -> _IndirectNames:
+    contexts: dict[str, str]
+    institutions: set[str]
     matcher, contexts, institutions = Matcher(), {}, set()
     for item in yaml.safe_load((DATA / "sanction_parties.yaml").read_text(encoding="utf-8")) or []:
         for surface in list(item.get("places") or []) + list(item.get("institutions") or []):
@@ -451,9 +457,9 @@ def _regime(s: SentenceLike, gaz: Gazetteer, party: str | None) -> str | None:
 
 
 def read_sanctions(
-    sentences: Sequence[SentenceLike],
+    sentences: Sequence[S],
     gaz: Gazetteer,
-    candidate: Callable[[SentenceLike], bool] | None = None,
+    candidate: Callable[[S], bool] | None = None,
     has_headline: bool = False,
 ) -> SanctionFrames:
     """The sanction frames of an article, sentence by sentence. `candidate` is the caller's cheap
@@ -485,7 +491,7 @@ def read_sanctions(
             standing.extend(
                 SanctionAction("imposed", party, target, "country" if target else None, _regime(s, gaz, party), s.text)
                 for party in sanctioning
-                for target in targets or [None]
+                for target in targets or (None,)
             )
             continue
         kind, verb_at, acts = found
@@ -527,10 +533,10 @@ def read_sanctions(
             if country not in targets and country not in sanctioning:
                 targets.append(country)
         regime = None
-        all_targets: list[tuple[str | None, str | None]] = [(t, "country") for t in targets] + [
+        all_targets: Sequence[tuple[str | None, str | None]] = [(t, "country") for t in targets] + [
             (name, kind_) for name, kind_, _ in named_targets
         ] or [(None, None)]
-        for party in sanctioning or [None]:
+        for party in sanctioning or (None,):
             regime = _regime(s, gaz, party)
             for target, target_kind in all_targets:
                 key = (kind, party, target)
@@ -566,7 +572,7 @@ def read_sanctions(
 
 
 def find_sanction_actions(
-    sentences: Sequence[SentenceLike], gaz: Gazetteer, candidate: Callable[[SentenceLike], bool] | None = None
+    sentences: Sequence[S], gaz: Gazetteer, candidate: Callable[[S], bool] | None = None
 ) -> list[SanctionAction]:
     """One action per (action, sanctioning party, target), each with its evidence sentence."""
     return read_sanctions(sentences, gaz, candidate).actions

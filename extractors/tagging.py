@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -519,7 +520,7 @@ class Tagger:
         self,
         sentence: str,
         previous: _Sentence | None = None,
-        found: list | None = None,
+        found: list[list[Mention]] | None = None,
         cues: frozenset[str] = frozenset(_CUE_STEMS),
     ) -> _Sentence:
         if found is None:
@@ -623,9 +624,9 @@ class Tagger:
         deals: list[Deal],
         sanctions: list[_Sentence],
         published_at: datetime | None,
-        actions: list[SanctionAction] = (),
+        actions: Sequence[SanctionAction] = (),
     ) -> list[Entity]:
-        entities: dict[tuple, Entity] = {}
+        entities: dict[tuple[str, str, str | None, float | None], Entity] = {}
 
         def put(entity: Entity) -> None:
             entities.setdefault((entity.kind, entity.name, entity.role, entity.value_usd), entity)
