@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Parameters that identify a campaign or a click, never the page.
@@ -60,9 +61,14 @@ def _is_tracking(name: str) -> bool:
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def canonicalize_url(url: str) -> str:
     """Lowercase scheme and host, drop default ports, fragments and tracking parameters,
     sort the query, and fold AMP and mobile variants onto the desktop URL."""
+    # A lone surrogate (from a feed's "&#xD800;") cannot be percent-encoded: replace it first.
+    url = _SURROGATE.sub("\ufffd", url)
     try:
         parts = urlsplit(url.strip())
         port = parts.port

@@ -84,3 +84,8 @@ def test_a_single_citation_or_a_city_list_is_not_a_credit():
     assert find_syndicated_from("Copyright 2026 The Associated Press. All rights reserved.", "", [], "AP") is None
     relayed = "The North staged a drill, according to KCNA.\n\nKCNA said the drill tested a new launcher."
     assert find_syndicated_from(relayed, "", [], "Yonhap News Agency") is None  # an agency relaying another's report
+
+
+def test_a_lone_surrogate_in_a_feed_link_is_replaced_not_fatal():
+    # feedparser turns "&#xD800;" into a lone surrogate, which cannot be percent-encoded as UTF-8.
+    assert canonicalize_url("http://a.test/\udfff/p?q=\ud800") == "http://a.test/\ufffd/p?q=%EF%BF%BD"
