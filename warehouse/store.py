@@ -442,32 +442,27 @@ class Warehouse:
         return VersionStamp(*row) if row else None
 
     def commit_batch(
-        self, batch: BatchResult | list[Row], *legacy: Any, before_commit: Callable[[], None] | None = None
+        self, batch: BatchResult, run_id: str, *, before_commit: Callable[[], None] | None = None
     ) -> None:
         """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
-        version of an article replaces that article's tags and entities.
+        version of an article replaces that article's tags and entities. `before_commit` runs
+        inside the transaction after the last insert (a crash test's fault point)."""
+        self._commit_rows(
+            [asdict(a) for a in batch.articles],
+            _tag_rows(batch.tags),
+            _entity_rows(batch.entities),
+            [asdict(o) for o in batch.outcomes],
+            batch.failures,
+            run_id,
+            batch.frames,
+            before_commit,
+        )
 
-        Call it as `commit_batch(BatchResult(...), run_id)`. `before_commit` runs inside the
-        transaction after the last insert (a crash test's fault point)."""
-        if isinstance(batch, BatchResult):
-            (run_id,) = legacy
-            self._commit_rows(
-                [asdict(a) for a in batch.articles],
-                _tag_rows(batch.tags),
-                _entity_rows(batch.entities),
-                [asdict(o) for o in batch.outcomes],
-                batch.failures,
-                run_id,
-                batch.frames,
-                before_commit,
-            )
-        else:
-            # TEMPORARY: eval/syndication/evaluate.py (under parallel change) still calls the old
-            # form, commit_batch(article_dicts, [], [], [], [], run_id); the lead moves it to
-            # BatchResult after merging and deletes this branch.
-            *_, run_id = legacy
-            self._commit_rows(batch, [], [], [], [], run_id)
+    def commit_article_rows(self, rows: list[Row], run_id: str) -> None:
+        """Store article rows that carry only some of `article_rows`' columns, with nothing else:
+        for the evaluation scripts, which score attribution through the `articles` view."""
+        self._commit_rows(rows, [], [], [], [], run_id)
 
     def _commit_rows(
         self,

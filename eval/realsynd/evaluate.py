@@ -246,7 +246,7 @@ def run_fast(articles: list[RealArticle]) -> dict[str, Outcome]:
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "lake")
         try:
-            warehouse.commit_batch(rows, [], [], [], [], "realsynd")
+            warehouse.commit_article_rows(rows, "realsynd")
             view = warehouse.con.execute(
                 "SELECT url, story_id, syndicated_from, story_reason, story_similarity FROM articles"
             ).fetchall()

@@ -93,7 +93,7 @@ def run(show_errors: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Warehouse(Path(tmp) / "lake")
         try:
-            warehouse.commit_batch(rows, [], [], [], [], "eval")
+            warehouse.commit_article_rows(rows, "eval")
             view = dict(warehouse.con.execute("SELECT article_id, syndicated_from FROM articles").fetchall())
         finally:
             warehouse.close()
