@@ -201,7 +201,7 @@ def train(verbose: bool = True) -> dict:
     model = _fit(x[mask], y[mask], chosen["C"], chosen["class_weight"])
     weights = {str(i): round(float(w), 6) for i, w in enumerate(model.coef_[0]) if abs(w) >= 1e-6}
     return {
-        "model": "logistic regression over hashed word uni/bigrams and frame features (extractors/deal_gate.py)",
+        "model": "logistic regression over hashed word uni/bigrams of headline and candidate sentences (extractors/deal_gate.py; data card deal_gate.md)",
         "hashing": deal_gate.hashing_spec(),
         "threshold": round(threshold, 6),
         "bias": round(float(model.intercept_[0]), 6),
