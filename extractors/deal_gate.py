@@ -32,6 +32,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 @dataclass(frozen=True)
 class DealEvidence:
     """What the gate reads of one article: its headline, the deal frames' evidence sentences, the frames."""
+
     headline: str
     sentences: tuple[str, ...]
     deals: tuple[Deal, ...]
@@ -58,7 +59,7 @@ def hashed_terms(evidence: DealEvidence, bits: int = HASH_BITS) -> dict[int, flo
 
 
 def frame_features(evidence: DealEvidence) -> list[float]:
-    return []   # FRAME_FEATURES is empty; kept so the vector layout has one place to grow
+    return []  # FRAME_FEATURES is empty; kept so the vector layout has one place to grow
 
 
 def vectorize(evidence: DealEvidence, bits: int = HASH_BITS) -> np.ndarray:
@@ -86,7 +87,7 @@ class DealGate:
             raise ValueError(f"{path}: trained with another feature spec than extractors/deal_gate.py reads")
         bits = spec["hashing"]["bits"]
         weights = np.zeros((1 << bits) + len(FRAME_FEATURES))
-        for index, value in spec["weights"].items():   # sparse: most buckets never saw a word
+        for index, value in spec["weights"].items():  # sparse: most buckets never saw a word
             weights[int(index)] = value
         return cls(weights, float(spec["bias"]), float(spec["threshold"]), bits)
 
@@ -99,9 +100,16 @@ class DealGate:
 
 def hashing_spec(bits: int = HASH_BITS) -> dict[str, object]:
     """How words become features; stored with the weights so a mismatch fails loudly."""
-    return {"bits": bits, "hash": "crc32('<field>|<term>') & (2**bits - 1)", "fields": ["h: headline", "e: evidence"],
-            "tokens": _WORD.pattern, "digits": "0", "ngrams": [1, 2], "scale": "log1p count, L2 over words",
-            "frame_features": list(FRAME_FEATURES)}
+    return {
+        "bits": bits,
+        "hash": "crc32('<field>|<term>') & (2**bits - 1)",
+        "fields": ["h: headline", "e: evidence"],
+        "tokens": _WORD.pattern,
+        "digits": "0",
+        "ngrams": [1, 2],
+        "scale": "log1p count, L2 over words",
+        "frame_features": list(FRAME_FEATURES),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -18,16 +18,20 @@ from extractors.tagging import VERSION, Tagger
 ROOT = Path(__file__).resolve().parents[1]
 
 # A plain order: buyer, seller, system, number and value in the lead.
-DEAL = ("Poland signs contract for 96 Apache helicopters from the United States",
-        "WARSAW — Poland signed a contract on Tuesday to buy 96 AH-64 Apache attack helicopters from the "
-        "United States, the defence ministry said. The deal, worth about $12 billion, includes training and "
-        "spare parts. Deliveries are due to begin in 2028.")
+DEAL = (
+    "Poland signs contract for 96 Apache helicopters from the United States",
+    "WARSAW — Poland signed a contract on Tuesday to buy 96 AH-64 Apache attack helicopters from the "
+    "United States, the defence ministry said. The deal, worth about $12 billion, includes training and "
+    "spare parts. Deliveries are due to begin in 2028.",
+)
 # A court story about a budget that mentions an old order in passing: the rules make a frame of
 # the order, the gate reads the story as not reporting a transaction.
-LOOKALIKE = ("Budget plans tested at trial as court weighs old tank order",
-             "A court trial over the defence budget heard on Monday that the ministry would have to cut other "
-             "plans. Poland ordered K2 tanks from South Korea in 2022, the court heard, though plans for more "
-             "could be dropped. The judge adjourned the trial to next week.")
+LOOKALIKE = (
+    "Budget plans tested at trial as court weighs old tank order",
+    "A court trial over the defence budget heard on Monday that the ministry would have to cut other "
+    "plans. Poland ordered K2 tanks from South Korea in 2022, the court heard, though plans for more "
+    "could be dropped. The judge adjourned the trial to next week.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +79,18 @@ def test_hashing_is_crc32_of_field_and_term():
     counts = deal_gate.hashed_terms(deal_gate.evidence_of("Tanks sold", ["Tanks sold, 12 more."], []))
     mask = (1 << deal_gate.HASH_BITS) - 1
     expected: dict[int, float] = {}
-    for term in ("h|tanks", "h|sold", "h|tanks sold", "e|tanks", "e|sold", "e|00", "e|more",
-                 "e|tanks sold", "e|sold 00", "e|00 more"):
+    for term in (
+        "h|tanks",
+        "h|sold",
+        "h|tanks sold",
+        "e|tanks",
+        "e|sold",
+        "e|00",
+        "e|more",
+        "e|tanks sold",
+        "e|sold 00",
+        "e|00 more",
+    ):
         bucket = zlib.crc32(term.encode()) & mask
         expected[bucket] = expected.get(bucket, 0.0) + 1.0
     assert counts == expected
