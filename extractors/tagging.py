@@ -1,9 +1,10 @@
 """Tag articles `arms_deal` and `sanctions`, with the sentences and terms that caused each tag,
 and extract entities with roles (supplier, recipient, sanctioning, target).
 
-Rules, not a model: every tag can be explained by the evidence it stores, and the tagger runs
-offline in well under the time extraction takes. `Tagger` is the replaceable interface; a
-change of rules bumps `VERSION` so that `newsflow retag` replaces old tags cleanly."""
+Rules first: every tag can be explained by the evidence it stores, and the tagger runs offline in
+well under the time extraction takes. One small learned check, the deal gate (extractors/deal_gate.py),
+may veto an article's deal frames (NEWSFLOW_DEAL_GATE). `Tagger` is the replaceable interface; a
+change of rules or of the gate bumps `VERSION` so that `newsflow retag` replaces old tags cleanly."""
 
 from __future__ import annotations
 
@@ -15,14 +16,14 @@ from datetime import datetime
 
 import ahocorasick
 
-from extractors import deal_frames, gazetteer
+from extractors import deal_frames, deal_gate, gazetteer
 from extractors.gazetteer import Mention
 from extractors.money import find_money
 from extractors.roles import IMPOSE, sanction_roles
 from extractors.sanction_frames import read_sanctions
 from newsflow.models import Deal, Entity, SanctionAction, Tag
 
-VERSION = "rules-4"
+VERSION = "rules-4+gate-1"
 
 
 _DEAL = re.compile(
@@ -451,12 +452,17 @@ def _bucket(mentions: list[Mention], spans: list[tuple[int, int]]) -> list[list[
 class Tagger:
     version = VERSION
 
-    def __init__(self, gaz: gazetteer.Gazetteer):
+    def __init__(self, gaz: gazetteer.Gazetteer, gate: deal_gate.DealGate | None = None):
         self.gaz = gaz
+        self.gate = gate
+        if gate is None:   # the rules alone tag differently: keep their tags apart from the gated ones
+            self.version = VERSION.split("+")[0]
 
     @classmethod
     def default(cls) -> Tagger:
-        return cls(gazetteer.load())
+        from newsflow.settings import Settings
+
+        return cls(gazetteer.load(), deal_gate.shipped() if Settings().deal_gate else None)
 
     def tag(self, title: str, text: str, published_at: datetime | None = None) -> TagResult:
         # The evidence of a news story sits in its first pages; a text longer than this (a data dump,
@@ -466,15 +472,15 @@ class Tagger:
         result = TagResult()
         if not sentences:
             return result
-        title_low = (title or "").lower()
-        corporate = bool(title) and bool(_CORPORATE_DEAL.search(title_low)) and not sentences[0].weapons
-        arms_evidence = [] if corporate else [s for s in sentences if self._is_arms_sentence(s)]
-        if _EVASION.search(title_low) and not self._is_arms_sentence(sentences[0]):
-            # An evasion case buys "items" and "goods": only a named system or contract is a deal.
-            arms_evidence = [s for s in arms_evidence if s.weapons or _DEAL_NOUN.search(s.low)]
+        candidates = self.arms_candidates(title, sentences)
         # Precision first: arms vocabulary makes a tag only when it forms a deal frame, and
         # sanctions vocabulary only when it forms a sanction frame central to the story.
-        result.deals, arms_evidence = deal_frames.find_deals(arms_evidence, sentences, self.gaz, published_at)
+        result.deals, arms_evidence = deal_frames.find_deals(candidates, sentences, self.gaz, published_at)
+        # The gate reads the candidate sentences, not the frame's: it was trained on them, over
+        # look-alikes the frames reject too (extractors/data/deal_gate.md).
+        if (result.deals or arms_evidence) and self.gate is not None and not self.gate.accepts(deal_gate.evidence_of(
+                title, [s.text for s in candidates], result.deals)):
+            result.deals, arms_evidence = [], []   # no arms_deal tag, and no supplier/recipient roles
         frames = read_sanctions(sentences, self.gaz, self._is_sanctions_sentence, has_headline=bool(title))
         result.sanction_actions = frames.actions if frames.central else []
         sanction_evidence = [sentences[i] for i in frames.sentences] if frames.central else []
@@ -486,6 +492,22 @@ class Tagger:
             sentences, result.deals, sanction_evidence, published_at, result.sanction_actions
         )
         return result
+
+    def arms_candidates(self, title: str, sentences: list[_Sentence]) -> list[_Sentence]:
+        """The sentences that may report an arms transfer, before the deal frames judge them."""
+        title_low = (title or "").lower()
+        if title and _CORPORATE_DEAL.search(title_low) and not sentences[0].weapons:
+            return []
+        candidates = [s for s in sentences if self._is_arms_sentence(s)]
+        if _EVASION.search(title_low) and not self._is_arms_sentence(sentences[0]):
+            # An evasion case buys "items" and "goods": only a named system or contract is a deal.
+            candidates = [s for s in candidates if s.weapons or _DEAL_NOUN.search(s.low)]
+        return candidates
+
+    def read(self, title: str, text: str) -> list[_Sentence]:
+        """The sentences `tag` reads: the headline first, the text cut as `tag` cuts it."""
+        text = text[:MAX_TAGGED_CHARS]
+        return self._read_all(f"{title}.\n{text}" if title else text)
 
     def _read_all(self, full: str) -> list[_Sentence]:
         """Read every sentence: four gazetteer passes and one cue pass over the whole text."""

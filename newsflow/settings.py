@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     run_lock_wait: float = 300.0
     min_free_disk_mb: int = 64
 
+    # Tagging: a small learned check (extractors/deal_gate.py) may veto an article's deal frames;
+    # false tags them with the rules alone.
+    deal_gate: bool = True
+
     # Dedup.
     near_duplicate_threshold: float = 0.5
     near_duplicate_max_days: int = 7
