@@ -455,7 +455,7 @@ class Tagger:
     def __init__(self, gaz: gazetteer.Gazetteer, gate: deal_gate.DealGate | None = None):
         self.gaz = gaz
         self.gate = gate
-        if gate is None:   # the rules alone tag differently: keep their tags apart from the gated ones
+        if gate is None:  # the rules alone tag differently: keep their tags apart from the gated ones
             self.version = VERSION.split("+")[0]
 
     @classmethod
@@ -478,9 +478,12 @@ class Tagger:
         result.deals, arms_evidence = deal_frames.find_deals(candidates, sentences, self.gaz, published_at)
         # The gate reads the candidate sentences, not the frame's: it was trained on them, over
         # look-alikes the frames reject too (extractors/data/deal_gate.md).
-        if (result.deals or arms_evidence) and self.gate is not None and not self.gate.accepts(deal_gate.evidence_of(
-                title, [s.text for s in candidates], result.deals)):
-            result.deals, arms_evidence = [], []   # no arms_deal tag, and no supplier/recipient roles
+        if (
+            (result.deals or arms_evidence)
+            and self.gate is not None
+            and not self.gate.accepts(deal_gate.evidence_of(title, [s.text for s in candidates], result.deals))
+        ):
+            result.deals, arms_evidence = [], []  # no arms_deal tag, and no supplier/recipient roles
         frames = read_sanctions(sentences, self.gaz, self._is_sanctions_sentence, has_headline=bool(title))
         result.sanction_actions = frames.actions if frames.central else []
         sanction_evidence = [sentences[i] for i in frames.sentences] if frames.central else []

@@ -441,9 +441,7 @@ class Warehouse:
         ).fetchone()
         return VersionStamp(*row) if row else None
 
-    def commit_batch(
-        self, batch: BatchResult, run_id: str, *, before_commit: Callable[[], None] | None = None
-    ) -> None:
+    def commit_batch(self, batch: BatchResult, run_id: str, *, before_commit: Callable[[], None] | None = None) -> None:
         """One transaction per batch: article versions with their tags and entities, and the
         outcome of every entry in the batch, so a killed run redoes at most this batch. A new
         version of an article replaces that article's tags and entities. `before_commit` runs

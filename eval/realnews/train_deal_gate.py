@@ -49,21 +49,60 @@ def _articles() -> list[dict]:
     """Every candidate article: id, source, group, headline, text, label."""
     import yaml
 
-    rows = [{"id": a["id"], "source": "tune", "group": a["id"], "headline": a.get("headline") or "",
-             "text": a["text"], "label": bool(a["labels"]["arms_deal"]), "published": a.get("published")}
-            for a in evaluate.load(part="tune")]
-    cluster_of = {article["id"]: cluster["cluster"]
-                  for cluster in json.loads(evaluate.SYND_SET.read_text()) for article in cluster["articles"]}
-    rows += [{"id": a["id"], "source": "synd", "group": f"synd:{cluster_of[a['id']]}", "headline": a.get("headline") or "",
-              "text": a["text"], "label": bool(a["labels"]["arms_deal"]), "published": a.get("published")}
-             for a in evaluate.load_synd()]
+    rows = [
+        {
+            "id": a["id"],
+            "source": "tune",
+            "group": a["id"],
+            "headline": a.get("headline") or "",
+            "text": a["text"],
+            "label": bool(a["labels"]["arms_deal"]),
+            "published": a.get("published"),
+        }
+        for a in evaluate.load(part="tune")
+    ]
+    cluster_of = {
+        article["id"]: cluster["cluster"]
+        for cluster in json.loads(evaluate.SYND_SET.read_text())
+        for article in cluster["articles"]
+    }
+    rows += [
+        {
+            "id": a["id"],
+            "source": "synd",
+            "group": f"synd:{cluster_of[a['id']]}",
+            "headline": a.get("headline") or "",
+            "text": a["text"],
+            "label": bool(a["labels"]["arms_deal"]),
+            "published": a.get("published"),
+        }
+        for a in evaluate.load_synd()
+    ]
     for page_id, page in sorted(json.loads(AEB.read_text(encoding="utf-8")).items()):
-        rows.append({"id": page_id, "source": "aeb", "group": f"aeb:{page_id}", "headline": "",
-                     "text": page.get("articleBody") or "", "label": False, "published": None})
+        rows.append(
+            {
+                "id": page_id,
+                "source": "aeb",
+                "group": f"aeb:{page_id}",
+                "headline": "",
+                "text": page.get("articleBody") or "",
+                "label": False,
+                "published": None,
+            }
+        )
     for path in WRITTEN:
         for a in yaml.safe_load(path.read_text())["articles"]:
-            rows.append({"id": a["id"], "source": "written", "group": f"written:{a['id']}", "headline": a["title"],
-                         "text": a["text"], "label": "arms_deal" in (a.get("tags") or []), "published": None})
+            rows.append(
+                {
+                    "id": a["id"],
+                    "source": "written",
+                    "group": f"written:{a['id']}",
+                    "headline": a["title"],
+                    "text": a["text"],
+                    "label": "arms_deal" in (a.get("tags") or []),
+                    "published": None,
+                }
+            )
     return rows
 
 
@@ -85,8 +124,13 @@ def candidate_rows(rows: list[dict]) -> list[dict]:
         published = datetime.fromisoformat(row["published"]) if row["published"] else None
         result = tagger.tag(row["headline"], row["text"], published)
         framed = any(t.tag == "arms_deal" for t in result.tags)
-        found.append({**row, "framed": framed,
-                      "evidence": deal_gate.evidence_of(row["headline"], [s.text for s in candidates], result.deals)})
+        found.append(
+            {
+                **row,
+                "framed": framed,
+                "evidence": deal_gate.evidence_of(row["headline"], [s.text for s in candidates], result.deals),
+            }
+        )
     return found
 
 
@@ -103,8 +147,9 @@ def _fit(x: np.ndarray, y: np.ndarray, c: float, weight: str | None):
     return LogisticRegression(C=c, class_weight=weight, max_iter=5000, random_state=SEED).fit(x, y)
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: list[str], train_mask: np.ndarray, c: float,
-                weight: str | None) -> np.ndarray:
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, groups: list[str], train_mask: np.ndarray, c: float, weight: str | None
+) -> np.ndarray:
     """Each row's probability from a model that never saw its group (rows outside train_mask
     are scored but never trained on)."""
     probability = np.zeros(len(y))
@@ -123,8 +168,13 @@ def _auc(probability: np.ndarray, y: np.ndarray) -> float:
 def article_figures(kept_tp: int, kept_fp: int, positives: int) -> dict:
     precision = kept_tp / (kept_tp + kept_fp) if kept_tp + kept_fp else 0.0
     recall = kept_tp / positives if positives else 0.0
-    return {"precision": round(precision, 3), "recall": round(recall, 3), "tp": kept_tp, "fp": kept_fp,
-            "fn": positives - kept_tp}
+    return {
+        "precision": round(precision, 3),
+        "recall": round(recall, 3),
+        "tp": kept_tp,
+        "fp": kept_fp,
+        "fn": positives - kept_tp,
+    }
 
 
 def choose_threshold(probability: np.ndarray, y: np.ndarray, positives: int) -> tuple[float, dict]:
@@ -139,7 +189,7 @@ def choose_threshold(probability: np.ndarray, y: np.ndarray, positives: int) -> 
         key = (figures["precision"], figures["recall"], -threshold)
         if best is None or key > best[0]:
             best = (key, float(threshold), figures)
-    if best is None:   # the rules alone are already below the recall floor: veto nothing
+    if best is None:  # the rules alone are already below the recall floor: veto nothing
         return 0.0, article_figures(int(y.sum()), int((~y).sum()), positives)
     return best[1], best[2]
 
@@ -156,10 +206,16 @@ def train(verbose: bool = True) -> dict:
     real = source != "written"
     # The threshold is chosen where the gate acts: framed articles of the real parts.
     tuned_on = np.isin(source, ("tune", "synd")) & framed
-    sizes = {s: {"articles": sum(r["source"] == s for r in rows),
-                 "candidates": int((source == s).sum()), "candidates_positive": int((y & (source == s)).sum()),
-                 "framed": int((framed & (source == s)).sum()), "framed_positive": int((y & framed & (source == s)).sum())}
-             for s in ("tune", "synd", "aeb", "written")}
+    sizes = {
+        s: {
+            "articles": sum(r["source"] == s for r in rows),
+            "candidates": int((source == s).sum()),
+            "candidates_positive": int((y & (source == s)).sum()),
+            "framed": int((framed & (source == s)).sum()),
+            "framed_positive": int((y & framed & (source == s)).sum()),
+        }
+        for s in ("tune", "synd", "aeb", "written")
+    }
     if verbose:
         print("rows with a deal frame:", json.dumps(sizes))
 
@@ -171,11 +227,22 @@ def train(verbose: bool = True) -> dict:
                 probability = out_of_fold(x, y, groups, mask, c, weight)
                 threshold, figures = choose_threshold(probability[tuned_on], y[tuned_on], sum(positives.values()))
                 auc = _auc(probability[real], y[real])
-                trials.append({"written": use_written, "C": c, "class_weight": weight, "threshold": threshold,
-                               "cv": figures, "auc": auc, "probability": probability})
+                trials.append(
+                    {
+                        "written": use_written,
+                        "C": c,
+                        "class_weight": weight,
+                        "threshold": threshold,
+                        "cv": figures,
+                        "auc": auc,
+                        "probability": probability,
+                    }
+                )
                 if verbose:
-                    print(f"written={use_written!s:5} C={c:<5} weight={weight!s:8} auc_real_candidates={auc} "
-                          f"threshold={threshold:.4f} cv_tune+synd_framed={figures}")
+                    print(
+                        f"written={use_written!s:5} C={c:<5} weight={weight!s:8} auc_real_candidates={auc} "
+                        f"threshold={threshold:.4f} cv_tune+synd_framed={figures}"
+                    )
     # Best CV precision at the recall floor; then ranking of the real candidates (AUC), which the
     # single framed look-alike cannot decide alone.
     chosen = max(trials, key=lambda t: (t["cv"]["precision"], t["cv"]["recall"], t["auc"], -t["C"], not t["written"]))
@@ -187,12 +254,17 @@ def train(verbose: bool = True) -> dict:
         here = (source == part) & framed
         comparison[part] = {
             "gate_off": article_figures(int((y & here).sum()), int((~y & here).sum()), positives[part]),
-            "gate_on_cv": article_figures(int((keep & y & here).sum()), int((keep & ~y & here).sum()), positives[part])}
+            "gate_on_cv": article_figures(int((keep & y & here).sum()), int((keep & ~y & here).sum()), positives[part]),
+        }
     aeb = (source == "aeb") & framed
     comparison["aeb_framed"] = {"gate_off": int(aeb.sum()), "gate_on_cv": int((keep & aeb).sum())}
     written = (source == "written") & framed
-    comparison["written_framed"] = {"negatives_off": int((~y & written).sum()), "negatives_on_cv": int((keep & ~y & written).sum()),
-                                    "positives_off": int((y & written).sum()), "positives_on_cv": int((keep & y & written).sum())}
+    comparison["written_framed"] = {
+        "negatives_off": int((~y & written).sum()),
+        "negatives_on_cv": int((keep & ~y & written).sum()),
+        "positives_off": int((y & written).sum()),
+        "positives_on_cv": int((keep & y & written).sum()),
+    }
     if verbose:
         print("chosen:", {k: chosen[k] for k in ("written", "C", "class_weight", "threshold")})
         print("gate off / on (out-of-fold):", json.dumps(comparison))
@@ -205,9 +277,16 @@ def train(verbose: bool = True) -> dict:
         "hashing": deal_gate.hashing_spec(),
         "threshold": round(threshold, 6),
         "bias": round(float(model.intercept_[0]), 6),
-        "training": {"C": chosen["C"], "class_weight": chosen["class_weight"], "written_sets": chosen["written"],
-                     "seed": SEED, "folds": FOLDS, "min_recall": MIN_RECALL, "rows": sizes,
-                     "trained_rows": int(mask.sum())},
+        "training": {
+            "C": chosen["C"],
+            "class_weight": chosen["class_weight"],
+            "written_sets": chosen["written"],
+            "seed": SEED,
+            "folds": FOLDS,
+            "min_recall": MIN_RECALL,
+            "rows": sizes,
+            "trained_rows": int(mask.sum()),
+        },
         "cv": comparison,
         "weights": weights,
     }
