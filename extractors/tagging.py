@@ -418,7 +418,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-MAX_SENTENCE_CHARS = 1_500  # far longer than a real sentence; a run-on "sentence" of junk is cut up
+MAX_SENTENCE_CHARS = 800  # far longer than a real sentence; a run-on "sentence" of junk is cut up
 
 
 def _capped(text: str, start: int, end: int) -> list[tuple[int, int]]:
