@@ -36,7 +36,8 @@ def _link(url: str | None, text: str | None) -> str:
     return label
 
 
-def _usd(value: float | None) -> str:
+def format_usd(value: float | None) -> str:
+    """ "$5.50 bn", "$322.1 m", "$740,000"; empty for no value."""
     if not value:
         return ""
     if value >= 1e9:
@@ -94,7 +95,7 @@ def deal_value_chart(deals: list[DealRow], width: int = 860) -> str:
         r = 3 + 12 * ((deal.value_usd or 0) / biggest) ** 0.5
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" class="dot"><title>'
-            f"{_e(pair)}: {_e(deal.system or '')} {_e(_usd(deal.value_usd))} ({_e(_day(moment))})"
+            f"{_e(pair)}: {_e(deal.system or '')} {_e(format_usd(deal.value_usd))} ({_e(_day(moment))})"
             f"</title></circle>"
         )
     axis_y = top + row_h * len(pairs) + 18
@@ -128,7 +129,7 @@ def render_digest(digest: Digest) -> str:
             _e(d.system),
             _e(d.category),
             _e(d.quantity),
-            _e(_usd(d.value_usd)),
+            _e(format_usd(d.value_usd)),
             f'<span class="status">{_e(d.status)}</span>',
             _link(d.url, d.title),
         ]
@@ -181,7 +182,7 @@ def render_digest(digest: Digest) -> str:
     cards = [
         ("articles", digest.articles_since),
         ("deals", len({(d.story_id, d.supplier, d.recipient) for d in deals})),
-        ("reported value", _usd(total_value) or "—"),
+        ("reported value", format_usd(total_value) or "—"),
         ("sanction actions", len(digest.sanction_actions)),
         ("feeds failing", f"{failing} of {len(digest.feeds)}"),
     ]

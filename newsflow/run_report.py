@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from newsflow.digest import format_usd
 from warehouse.reports import Digest, FeedHealthRow, RunFailureRow
 
 _MAX_ROWS = 25
@@ -38,12 +39,6 @@ def _link(title: str | None, url: str | None) -> str:
     return label
 
 
-def _usd(value: float | None) -> str:
-    if not value:
-        return ""
-    return f"${value / 1e9:,.2f} bn" if value >= 1e9 else f"${value / 1e6:,.1f} m" if value >= 1e6 else f"${value:,.0f}"
-
-
 def markdown_report(digest: Digest, totals: Mapping[str, int], digest_path: str | None = None) -> str:
     lines = [
         f"# Ingest run: {totals.get('articles_stored', 0)} articles stored, {totals.get('failures', 0)} failures",
@@ -63,7 +58,7 @@ def markdown_report(digest: Digest, totals: Mapping[str, int], digest_path: str 
         for d in digest.deals[:_MAX_ROWS]:
             lines.append(
                 f"| {_md(d.supplier or '?')} → {_md(d.recipient or '?')} | {_md(d.system)} | "
-                f"{_md(d.quantity)} | {_usd(d.value_usd)} | {_md(d.status)} | {_link(d.title, d.url)} |"
+                f"{_md(d.quantity)} | {format_usd(d.value_usd)} | {_md(d.status)} | {_link(d.title, d.url)} |"
             )
     else:
         lines.append("None in this run.")
